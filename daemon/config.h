@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// The configuration schema: YAML parsed once into immutable typed structs (STYLE.md 9).
+// Every key is listed in conf/README.md; an unknown key is an error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "serve/query.h"
+#include "serve/socket.h"
+#include "serve/worker.h"
+
+namespace holdfast::daemon {
+
+struct ZoneConfig {
+  std::string domain;           // as written, fully qualified
+  std::vector<uint8_t> apex;    // wire format, lowercase
+  std::string file;             // absolute path
+};
+
+struct Config {
+  std::string path;             // the config file itself
+  std::vector<serve::Endpoint> listen;
+  unsigned workers = 0;         // 0 = one per core
+  std::string storage;
+  std::string log_level = "info";
+  serve::ServeOptions serve;
+  serve::WorkerOptions worker;
+  std::vector<ZoneConfig> zones;
+};
+
+// Loads and validates; on failure the message lists every problem, one per line, each as
+// "FILE:LINE: key: problem".
+Result<Config> load_config(const std::string &path);
+
+} // namespace holdfast::daemon

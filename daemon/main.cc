@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// holdfast command line: run, check, --version.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include "common/knot.h"
+#include <lmdb.h>
+
+#include "daemon/config.h"
+#include "daemon/server.h"
+
+#ifndef HOLDFAST_VERSION
+#define HOLDFAST_VERSION "0.0.0"
+#endif
+
+int main(int argc, char **argv) {
+  CLI::App app{"holdfast: an authoritative DNS server that keeps serving its secondary zones "
+               "from LMDB snapshots, even when every master is gone."};
+  std::string libknot = std::to_string(KNOT_VERSION_MAJOR) + "." +
+                        std::to_string(KNOT_VERSION_MINOR) + "." + std::to_string(KNOT_VERSION_PATCH);
+  app.set_version_flag("--version", std::string("holdfast ") + HOLDFAST_VERSION + " (libknot " +
+                                        libknot + ", " + MDB_VERSION_STRING + ")");
+  app.require_subcommand(1);
+
+  std::string config = "/etc/holdfast/holdfast.yaml";
+  auto *run = app.add_subcommand("run", "Run the server in the foreground until SIGTERM/SIGINT "
+                                        "(SIGHUP reloads changed zone files).");
+  run->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+  auto *check = app.add_subcommand("check", "Validate the config and every zone file; exit "
+                                            "non-zero with the problems listed.");
+  check->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (check->parsed()) {
+    return holdfast::daemon::check_config(config);
+  }
+  auto cfg = holdfast::daemon::load_config(config);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().c_str());
+    return 1;
+  }
+  return holdfast::daemon::run_server(*cfg);
+}

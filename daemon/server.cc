@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+// Composition root (see server.h).
+#include "daemon/server.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <uv.h>
+
+#include "common/dname.h"
+#include "common/log.h"
+#include "serve/worker.h"
+#include "store/env.h"
+#include "store/writer.h"
+#include "store/zonefile.h"
+
+namespace holdfast::daemon {
+namespace {
+
+// The single writer: loads zone files when asked (start-up, SIGHUP), off the serve threads.
+class ZoneLoader {
+public:
+  ZoneLoader(store::Env &env, const Config &cfg) : env_(env), cfg_(cfg) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~ZoneLoader() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void request() {
+    {
+      std::lock_guard lock(mu_);
+      pending_ = true;
+    }
+    cv_.notify_one();
+  }
+
+private:
+  void loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return pending_ || stop_; });
+        if (stop_) {
+          return;
+        }
+        pending_ = false;
+      }
+      load_all();
+    }
+  }
+
+  void load_all() {
+    for (const auto &z : cfg_.zones) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) {
+          return;
+        }
+      }
+      auto r = store::load_zone_file(env_, z.apex.data(), z.file);
+      if (!r) {
+        zone_log(spdlog::level::err, z.domain, "zone file not loaded, previous snapshot kept: {}",
+                 r.error());
+        continue;
+      }
+      if (r->outcome == store::LoadOutcome::kUnchanged) {
+        zone_log(spdlog::level::info, z.domain, "zone file unchanged, serving stored serial {}",
+                 r->published.serial);
+      } else {
+        zone_log(spdlog::level::info, z.domain, "loaded from {}, serial {}, {} records, {:.3f} s",
+                 z.file, r->published.serial, r->published.records, r->seconds);
+      }
+    }
+  }
+
+  store::Env &env_;
+  const Config &cfg_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Zones in the store that the config no longer lists stop being served.
+void drop_unconfigured(store::Env &env, const Config &cfg) {
+  std::set<std::vector<uint8_t>> wanted;
+  for (const auto &z : cfg.zones) {
+    wanted.insert(z.apex);
+  }
+  for (const auto &z : store::list_zones(env)) {
+    if (wanted.count(z.apex) == 0) {
+      std::string name = name_to_string(z.apex.data());
+      if (auto st = store::remove_zone(env, z.apex.data()); !st) {
+        zone_log(spdlog::level::err, name, "cannot remove unconfigured zone: {}", st.error());
+      } else {
+        zone_log(spdlog::level::info, name, "not in the config any more, removed from storage");
+      }
+    }
+  }
+}
+
+} // namespace
+
+int run_server(const Config &cfg) {
+  init_logging(cfg.log_level);
+  auto env = store::Env::open({cfg.storage});
+  if (!env) {
+    spdlog::error("{}", env.error());
+    return 1;
+  }
+  drop_unconfigured(**env, cfg);
+  size_t collected = 0;
+  if (auto gc = store::collect_garbage(**env, &collected); !gc) {
+    spdlog::warn("storage garbage collection failed: {}", gc.error());
+  } else if (collected > 0) {
+    spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)", collected);
+  }
+
+  // Sockets first, in this thread, so that a bind error stops start-up with a clear message.
+  std::vector<std::unique_ptr<serve::Worker>> workers;
+  for (unsigned i = 0; i < cfg.workers; ++i) {
+    std::vector<int> udp, tcp;
+    for (const auto &ep : cfg.listen) {
+      auto u = serve::open_udp(ep);
+      auto t = u ? serve::open_tcp(ep, 1024) : Result<int>(fail(""));
+      if (!u || !t) {
+        spdlog::error("{}", !u ? u.error() : t.error());
+        return 1;
+      }
+      udp.push_back(*u);
+      tcp.push_back(*t);
+    }
+    workers.push_back(
+        std::make_unique<serve::Worker>(**env, cfg.serve, cfg.worker, std::move(udp), std::move(tcp)));
+  }
+  for (auto &w : workers) {
+    w->start();
+  }
+  std::string addrs;
+  for (const auto &ep : cfg.listen) {
+    addrs += (addrs.empty() ? "" : ", ") + ep.text;
+  }
+  spdlog::info("serving {} stored zone(s) on {} with {} worker(s)",
+               store::list_zones(**env).size(), addrs, workers.size());
+
+  ZoneLoader loader(**env, cfg);
+  loader.request();
+
+  // The control loop: signals now; xfr refreshers and the HTTP plane join it later.
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  struct Signals {
+    uv_signal_t term, intr, hup;
+    ZoneLoader *loader;
+  } sig;
+  sig.loader = &loader;
+  auto stop = [](uv_signal_t *s, int signum) {
+    spdlog::info("signal {}: shutting down", signum);
+    uv_stop(s->loop);
+  };
+  uv_signal_init(&loop, &sig.term);
+  uv_signal_init(&loop, &sig.intr);
+  uv_signal_init(&loop, &sig.hup);
+  sig.hup.data = &sig;
+  uv_signal_start(&sig.term, stop, SIGTERM);
+  uv_signal_start(&sig.intr, stop, SIGINT);
+  uv_signal_start(
+      &sig.hup,
+      [](uv_signal_t *s, int) {
+        spdlog::info("SIGHUP: reloading changed zone files");
+        static_cast<Signals *>(s->data)->loader->request();
+      },
+      SIGHUP);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_close(reinterpret_cast<uv_handle_t *>(&sig.term), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t *>(&sig.intr), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t *>(&sig.hup), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+
+  for (auto &w : workers) {
+    w->stop();
+  }
+  workers.clear();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int check_config(const std::string &path) {
+  auto cfg = load_config(path);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().c_str());
+    return 1;
+  }
+  int bad = 0;
+  for (const auto &z : cfg->zones) {
+    auto r = store::check_zone_file(z.apex.data(), z.file);
+    if (!r) {
+      std::fprintf(stderr, "%s\n", r.error().c_str());
+      ++bad;
+    } else {
+      std::printf("[%s] %s: %zu records, OK\n", z.domain.c_str(), z.file.c_str(), *r);
+    }
+  }
+  if (bad > 0) {
+    return 1;
+  }
+  std::printf("%s: configuration OK, %zu zone(s)\n", path.c_str(), cfg->zones.size());
+  return 0;
+}
+
+} // namespace holdfast::daemon

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmarks holdfast against knotd and nsd on one generated zone: QPS and server CPU per query
+# (UDP, TCP), memory with a 1 M-record zone, and time from process start to the first answer.
+#
+# Layout: the server is pinned to one core with one worker, dnsperf to the other core. Servers
+# take turns in each round (the order rotates), each freshly started, warmed up for 1 s, then
+# measured over UDP and over TCP. CPU per query = the server's utime+stime delta (whole process
+# tree, all threads, /proc/PID/stat) / queries dnsperf completed: one dnsperf core saturates near
+# the servers' own rate, so QPS alone hides the difference. Helpers live in scripts/bench/.
+#
+# Progress goes to stderr, the final table to stdout. Everything runs on 127.0.0.1 with free high
+# ports, in one temp dir, and every process started here is killed on exit.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: scripts/bench.sh [options]
+  --rounds N          rounds over all servers (default 3)
+  --duration S        seconds per dnsperf run, per server and protocol (default 10)
+  --quick             smoke run: 1 round, 2 s runs, 20k-name zone, 100k-record "1M" zone
+  --servers LIST      comma-separated, from knotd,nsd,nsd-db,holdfast
+                      (default knotd,nsd,holdfast; nsd-db is NSD with its nsd.db store)
+  --holdfast PATH     holdfast binary (default: <repo>/build/holdfast, built if missing)
+  --names N           names in the throughput zone (default 100000)
+  --records N         records in the memory/startup zone (default 1000000)
+  --no-big            skip the memory/startup part
+  --server-cpu N      core for the server (default 0)
+  --client-cpu N      core for dnsperf (default 1)
+  --udp-load C,Q      dnsperf clients,outstanding for UDP (default 4,200)
+  --tcp-load C,Q      dnsperf clients,outstanding for TCP (default 32,500)
+  --results FILE      also copy the raw per-run results there
+  --keep              keep the temp dir (configs, logs, dnsperf output)
+  -h, --help          this text
+EOF
+}
+
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+HERE="$REPO/scripts/bench"
+PY=/usr/bin/python3
+TOOL=("$PY" "$HERE/benchtool.py")
+
+rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0
+servers="knotd,nsd,holdfast" holdfast="$REPO/build/holdfast" results_copy=""
+server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift ;;
+    --duration) duration="$2"; shift ;;
+    --quick) rounds=1 duration=2 names=20000 records=100000 ;;
+    --servers) servers="$2"; shift ;;
+    --holdfast) holdfast="$2"; shift ;;
+    --names) names="$2"; shift ;;
+    --records) records="$2"; shift ;;
+    --no-big) big=0 ;;
+    --server-cpu) server_cpu="$2"; shift ;;
+    --client-cpu) client_cpu="$2"; shift ;;
+    --udp-load) udp_load="$2"; shift ;;
+    --tcp-load) tcp_load="$2"; shift ;;
+    --results) results_copy="$2"; shift ;;
+    --keep) keep=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+ORIGIN="bench.example."
+CANARY="canary.$ORIGIN" CANARY_ADDR="198.51.100.77"
+LOAD_TIMEOUT=600   # seconds a server may take to load a zone before it is given up on
+
+# --- environment -------------------------------------------------------------------------------
+bash "$REPO/scripts/setup.sh" --test >&2
+for tool in knotd nsd dnsperf taskset; do
+  command -v "$tool" >/dev/null || die "$tool not found after setup.sh"
+done
+"$PY" -c 'import dns.message' 2>/dev/null || die "python3-dnspython missing for $PY"
+ncpu=$(nproc --all)
+if [ "$server_cpu" -ge "$ncpu" ] || [ "$client_cpu" -ge "$ncpu" ] \
+    || [ "$server_cpu" = "$client_cpu" ]; then
+  die "need two distinct cores (server $server_cpu, client $client_cpu, have $ncpu)"
+fi
+
+T="$(mktemp -d /tmp/holdfast-bench.XXXXXX)"
+RESULTS="$T/results.tsv"
+: >"$RESULTS"
+PIDS=()
+
+tree_pids() { "${TOOL[@]}" tree --pid "$1" 2>/dev/null || echo "$1"; }
+
+cleanup() {
+  local rc=$? pid
+  for pid in "${PIDS[@]}"; do
+    [ -e "/proc/$pid" ] || continue
+    # shellcheck disable=SC2046
+    kill -KILL $(tree_pids "$pid") 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# record SERVER KIND "key=value ..." -> one results line
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+note() { log "$1: $2"; printf '%s\tnote\t%s\n' "$1" "$2" >>"$RESULTS"; }
+
+# --- holdfast binary -----------------------------------------------------------------------------
+want=()
+IFS=, read -r -a want <<<"$servers"
+active=()
+for s in "${want[@]}"; do
+  case "$s" in
+    knotd|nsd|nsd-db) active+=("$s") ;;
+    holdfast)
+      if [ ! -x "$holdfast" ] && [ "$holdfast" = "$REPO/build/holdfast" ] \
+          && [ -f "$REPO/CMakeLists.txt" ]; then
+        log "building holdfast (log: $T/build.log)"
+        if (cd "$REPO" && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
+              && cmake --build build -j2) >"$T/build.log" 2>&1; then
+          log "build done"
+        else
+          tail -n 20 "$T/build.log" >&2 || true
+        fi
+      fi
+      if [ -x "$holdfast" ]; then
+        active+=(holdfast)
+      else
+        note holdfast "skipped: no binary at $holdfast (build failed or no CMakeLists.txt)"
+      fi ;;
+    *) die "unknown server $s" ;;
+  esac
+done
+[ ${#active[@]} -gt 0 ] || die "no server to benchmark"
+
+# --- zones ---------------------------------------------------------------------------------------
+DATA="$T/data"
+mkdir -p "$T/logs"
+mkdir -p "$DATA"
+log "generating $names-name zone and $records-record zone in $DATA"
+"$PY" "$HERE/gen_zone.py" --origin "$ORIGIN" --names "$names" --seed 1 \
+  --zone-out "$DATA/small.zone" --queries-out "$DATA/small.queries" --queries 200000 >&2
+if [ "$big" = 1 ]; then
+  "$PY" "$HERE/gen_zone.py" --origin "$ORIGIN" --records "$records" --seed 2 \
+    --zone-out "$DATA/big.zone" --queries-out "$DATA/big.queries" --queries 100000 >&2
+fi
+
+# --- per-server configuration: conf_NAME DIR PORT ZONEFILE sets CMD ------------------------------
+CMD=()
+conf_knotd() {
+  local dir=$1 port=$2 zone=$3
+  mkdir -p "$dir/run" "$dir/db"
+  cat >"$dir/knot.conf" <<EOF
+server:
+    rundir: "$dir/run"
+    listen: 127.0.0.1@$port
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: stderr
+    any: notice
+database:
+    storage: "$dir/db"
+template:
+  - id: default
+    storage: "$dir"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: $ORIGIN
+    file: "$zone"
+EOF
+  CMD=(knotd -c "$dir/knot.conf")
+}
+
+# nsd: zone file only, the default since NSD 4.8 (it parses the file at every start).
+# nsd-db: with nsd.db, NSD 4's stored form: faster restart, but the mmap'd db costs memory.
+conf_nsd() { conf_nsd_common "$@" '""'; }
+conf_nsd_db() { conf_nsd_common "$@" "\"$1/nsd.db\""; }
+conf_nsd_common() {
+  local dir=$1 port=$2 zone=$3 db=$4
+  # minimal-responses: like knotd, no authority NS on positive answers (same response sizes).
+  # rrl-*: Debian builds NSD with response rate limiting on (200 qps per /24), which would
+  # throttle dnsperf; knotd and holdfast have none by default.
+  cat >"$dir/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@$port
+    server-count: 1
+    tcp-count: 512
+    username: ""
+    chroot: ""
+    zonesdir: "$dir"
+    database: $db
+    zonelistfile: "$dir/zone.list"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    logfile: "$dir/nsd.log"
+    verbosity: 1
+    minimal-responses: yes
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: $ORIGIN
+    zonefile: "$zone"
+EOF
+  CMD=(nsd -d -c "$dir/nsd.conf")
+}
+
+conf_holdfast() {
+  local dir=$1 port=$2 zone=$3
+  mkdir -p "$dir/store"
+  cat >"$dir/holdfast.yaml" <<EOF
+server:
+  listen: ["127.0.0.1@$port"]
+  workers: 1
+  storage: $dir/store
+zones:
+  - domain: $ORIGIN
+    file: $zone
+EOF
+  CMD=("$holdfast" run -c "$dir/holdfast.yaml")
+}
+
+# --- process control -----------------------------------------------------------------------------
+SRV_PID="" SRV_PORT=""
+# start_server NAME DIR ZONEFILE RESULT_KIND: start pinned, time exec -> first correct answer.
+start_server() {
+  local name=$1 dir=$2 zone=$3 kind=$4 out
+  mkdir -p "$dir"
+  SRV_PORT=$("${TOOL[@]}" freeport)
+  "conf_${name//-/_}" "$dir" "$SRV_PORT" "$zone"
+  rm -f "$dir/gate"
+  mkfifo "$dir/gate"
+  # The subshell waits on the FIFO, then execs (its PID becomes the server's): the timer starts
+  # inside wait-answer right before it opens the gate, so Python's own start-up is not counted.
+  ( read -r _ <"$dir/gate"; exec taskset -c "$server_cpu" "${CMD[@]}" ) \
+    >>"$dir/server.log" 2>&1 &
+  SRV_PID=$!
+  PIDS+=("$SRV_PID")
+  if out=$("${TOOL[@]}" wait-answer --gate "$dir/gate" --port "$SRV_PORT" --name "$CANARY" \
+             --addr "$CANARY_ADDR" --pid "$SRV_PID" --timeout "$LOAD_TIMEOUT"); then
+    [ -n "$kind" ] && record "$name" "$kind" "$out"
+    log "$name up on port $SRV_PORT: $out"
+    return 0
+  fi
+  log "$name did not answer; last lines of $dir/server.log:"
+  tail -n 15 "$dir/server.log" >&2 || true
+  stop_server
+  return 1
+}
+
+stop_server() {
+  local pid=$SRV_PID i
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do
+    # Done when the main process is gone or a zombie (its children were reaped with it).
+    [ -e "/proc/$pid" ] || break
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.1
+  done
+  if [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+    log "pid $pid ignored SIGTERM for 30 s; killing"
+    # shellcheck disable=SC2046
+    kill -KILL $(tree_pids "$pid") 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  SRV_PID=""
+}
+
+# perf NAME PROTO QUERIES [extra benchtool args] -> key=value line on stdout
+perf() {
+  local name=$1 proto=$2 queries=$3 load
+  shift 3
+  if [ "$proto" = tcp ]; then load=$tcp_load; else load=$udp_load; fi
+  "${TOOL[@]}" perf --pid "$SRV_PID" --port "$SRV_PORT" --queries "$queries" --mode "$proto" \
+    --clients "${load%,*}" --outstanding "${load#*,}" --client-cpu "$client_cpu" \
+    --log "$T/logs/$name-dnsperf.log" "$@"
+}
+
+# --- versions ------------------------------------------------------------------------------------
+# (sed reads all input: with pipefail, `head` would SIGPIPE the writer.)
+v_knot=$(knotd --version 2>&1 | sed -n '1s/.*version //p')
+v_nsd=$(nsd -v 2>&1 | sed -n '1s/NSD version //p')
+v_perf=$(dnsperf -h 2>&1 | sed -n 's/^Version //p')
+v_hf="-"
+if [[ " ${active[*]} " == *" holdfast "* ]]; then
+  v_hf=$(timeout 5 "$holdfast" --version 2>/dev/null | sed -n 1p || true)
+  [ -n "$v_hf" ] || v_hf="git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+fi
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+header="knotd $v_knot, nsd $v_nsd, dnsperf $v_perf, holdfast $v_hf; $cpu_model;"
+header+=" $names names, ${rounds}x${duration}s rounds, UDP load $udp_load, TCP load $tcp_load"
+[ "$big" = 1 ] && header+=", big zone $records records"
+
+total_est=$(( ${#active[@]} * rounds * (2 * duration + 4) ))
+log "servers: ${active[*]}; throughput phase ~${total_est}s"
+
+# --- throughput: rounds, servers alternating -----------------------------------------------------
+failed=" "
+for ((r = 0; r < rounds; r++)); do
+  order=()
+  for ((i = 0; i < ${#active[@]}; i++)); do
+    order+=("${active[(i + r) % ${#active[@]}]}")
+  done
+  log "round $((r + 1))/$rounds: ${order[*]}"
+  for s in "${order[@]}"; do
+    [[ "$failed" == *" $s "* ]] && continue
+    kind=""
+    [ "$r" = 0 ] && kind=start_100k
+    if ! start_server "$s" "$T/$s" "$DATA/small.zone" "$kind"; then
+      note "$s" "failed to serve the ${names}-name zone; left out"
+      failed+="$s "
+      continue
+    fi
+    perf "$s" udp "$DATA/small.queries" --duration 1 >/dev/null || true   # warm-up
+    for proto in udp tcp; do
+      if out=$(perf "$s" "$proto" "$DATA/small.queries" --duration "$duration"); then
+        record "$s" "$proto" "round=$r $out"
+        log "$s $proto: $out"
+      else
+        note "$s" "dnsperf $proto failed in round $((r + 1))"
+      fi
+    done
+    stop_server
+  done
+done
+
+# --- memory and restart with the big zone --------------------------------------------------------
+if [ "$big" = 1 ]; then
+  for s in "${active[@]}"; do
+    [[ "$failed" == *" $s "* ]] && continue
+    dir="$T/$s-big"
+    log "$s: loading the $records-record zone"
+    if ! start_server "$s" "$dir" "$DATA/big.zone" start_1m_load; then
+      note "$s" "failed to load the $records-record zone"
+      continue
+    fi
+    # Answer some queries first (once through the query file, capped at 60 s).
+    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 >/dev/null || true
+    out=$("${TOOL[@]}" mem --pid "$SRV_PID")
+    record "$s" mem_load "$out"
+    log "$s memory after load + queries: $out"
+    stop_server
+    log "$s: restart with the stored zone"
+    if ! start_server "$s" "$dir" "$DATA/big.zone" start_1m_restart; then
+      note "$s" "failed to restart with the stored $records-record zone"
+      continue
+    fi
+    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 >/dev/null || true
+    out=$("${TOOL[@]}" mem --pid "$SRV_PID")
+    record "$s" mem_restart "$out"
+    stop_server
+  done
+fi
+
+[ -z "$results_copy" ] || cp "$RESULTS" "$results_copy"
+report_servers=$(IFS=,; echo "${active[*]}")
+log "done in ${SECONDS}s"
+"${TOOL[@]}" report --results "$RESULTS" --servers "$report_servers" --header "$header"

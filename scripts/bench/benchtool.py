@@ -1,0 +1,429 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Measurement helpers for scripts/bench.sh: free ports, startup timing, dnsperf runs with the
+server's CPU time from /proc, memory from smaps_rollup, and the final report.
+
+Subcommands print one line of key=value pairs (or the report) on stdout; diagnostics go to stderr.
+"""
+import argparse
+import os
+import random
+import re
+import select
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc: a server is measured as its whole process tree (nsd forks a serving child and xfrd).
+
+def children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        kids.setdefault(int(fields[1]), []).append(int(d))
+    return kids
+
+
+def process_tree(pid):
+    kids = children_map()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def cpu_ticks(pid):
+    """utime + stime of one process: the kernel sums all its threads, live and exited."""
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return int(fields[11]) + int(fields[12])
+
+
+def tree_cpu_seconds(pid):
+    total = 0
+    for p in process_tree(pid):
+        try:
+            total += cpu_ticks(p)
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def smaps_rollup_kib(pid):
+    vals = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            m = re.match(r"^(\w+):\s+(\d+) kB", line)
+            if m:
+                vals[m.group(1)] = int(m.group(2))
+    return vals
+
+
+# ---------------------------------------------------------------------------------------------
+
+def cmd_freeport(args):
+    """A port free for both UDP and TCP on the address, outside the ephemeral range."""
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(20000, 30000)
+        socks = []
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind((args.addr, port))
+            print(port)
+            return 0
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    print("benchtool: no free port", file=sys.stderr)
+    return 1
+
+
+def build_query(name, qid):
+    import dns.message
+    import dns.rdatatype
+    q = dns.message.make_query(name, dns.rdatatype.A)
+    q.id = qid
+    q.flags &= ~0x0100  # no RD: an authoritative server's answer should not depend on it
+    return q.to_wire()
+
+
+def answer_ok(wire, addr):
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    try:
+        m = dns.message.from_wire(wire)
+    except Exception:
+        return False
+    if m.rcode() != dns.rcode.NOERROR or not (m.flags & 0x0400):  # AA
+        return False
+    for rrset in m.answer:
+        if rrset.rdtype == dns.rdatatype.A and any(r.address == addr for r in rrset):
+            return True
+    return False
+
+
+def cmd_wait_answer(args):
+    """Release the gated server (open + write the FIFO), then poll until a correct answer.
+
+    t0 is taken immediately before the gate opens, so the figure covers exec, config parsing,
+    zone loading and socket setup: everything from process start to the first correct answer.
+    """
+    import dns.message  # noqa: F401  (import before t0: its cost must not count)
+    wires = [build_query(args.name, qid) for qid in range(1, 65536, 97)]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.connect((args.server, args.port))
+    gate = open(args.gate, "w")  # blocks until the gated shell opens it for reading
+    t0 = time.monotonic()
+    gate.write("go\n")
+    gate.close()
+    deadline = t0 + args.timeout
+    n = 0
+    while True:
+        now = time.monotonic()
+        if now > deadline:
+            print(f"benchtool: no correct answer after {args.timeout}s", file=sys.stderr)
+            return 1
+        if args.pid and not os.path.exists(f"/proc/{args.pid}"):
+            print("benchtool: server exited before answering", file=sys.stderr)
+            return 1
+        try:
+            sock.send(wires[n % len(wires)])
+            n += 1
+            # Wait up to `interval` for this probe (a late answer to an earlier probe counts
+            # too); a wrong answer (e.g. SERVFAIL while loading) means probe again after 1 ms.
+            end = time.monotonic() + args.interval
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                r, _, _ = select.select([sock], [], [], left)
+                if not r:
+                    break
+                if answer_ok(sock.recv(65535), args.addr):
+                    print(f"seconds={time.monotonic() - t0:.4f} probes={n}")
+                    return 0
+                time.sleep(0.001)
+                break
+        except ConnectionRefusedError:
+            time.sleep(0.001)  # not bound yet (ICMP port unreachable)
+
+
+def parse_dnsperf(text):
+    out = {}
+    pats = {
+        "sent": r"Queries sent:\s+(\d+)",
+        "completed": r"Queries completed:\s+(\d+)",
+        "lost": r"Queries lost:\s+(\d+)",
+        "qps": r"Queries per second:\s+([\d.]+)",
+        "runtime": r"Run time \(s\):\s+([\d.]+)",
+        "avg_resp": r"Average packet size:\s+request \d+, response (\d+)",
+        "avg_lat": r"Average Latency \(s\):\s+([\d.]+)",
+    }
+    for k, p in pats.items():
+        m = re.search(p, text)
+        if m:
+            out[k] = m.group(1)
+    m = re.search(r"Response codes:\s+(.*)", text)
+    if m:
+        # "NOERROR 1797 (89.85%), NXDOMAIN 203 (10.15%)" -> NOERROR:89.9,NXDOMAIN:10.2
+        codes = re.findall(r"(\w+) \d+ \(([\d.]+)%\)", m.group(1))
+        out["rcodes"] = ",".join(f"{c}:{float(p):.1f}" for c, p in codes)
+    return out
+
+
+def cmd_perf(args):
+    """Run dnsperf (pinned) against a server; report QPS and the server's CPU per query."""
+    cmd = ["taskset", "-c", str(args.client_cpu), "dnsperf", "-s", args.server,
+           "-p", str(args.port), "-d", args.queries, "-m", args.mode,
+           "-c", str(args.clients), "-q", str(args.outstanding), "-T", "1",
+           "-t", str(args.query_timeout), "-O", "suppress=timeout,unexpected"]
+    if args.duration:
+        cmd += ["-l", str(args.duration)]
+    if args.maxruns:
+        cmd += ["-n", str(args.maxruns)]
+    cpu0 = tree_cpu_seconds(args.pid)
+    w0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    text = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - w0
+    cpu1 = tree_cpu_seconds(args.pid)
+    if args.log:
+        with open(args.log, "a") as f:
+            f.write(" ".join(cmd) + "\n" + text + "\n")
+    res = parse_dnsperf(text)
+    if os.waitstatus_to_exitcode(status) != 0 or "completed" not in res:
+        print(f"benchtool: dnsperf failed:\n{text}", file=sys.stderr)
+        return 1
+    completed = int(res["completed"])
+    srv = cpu1 - cpu0
+    runtime = float(res.get("runtime", wall))
+    res.update({
+        "server_cpu_s": f"{srv:.3f}",
+        "us_per_q": f"{(srv * 1e6 / completed) if completed else float('nan'):.3f}",
+        "server_util": f"{100 * srv / runtime:.0f}",
+        "client_util": f"{100 * (ru.ru_utime + ru.ru_stime) / wall:.0f}",
+    })
+    print(" ".join(f"{k}={v}" for k, v in res.items()))
+    return 0
+
+
+def cmd_mem(args):
+    """RSS of the largest process and PSS summed over the tree (PSS shares what is shared)."""
+    rss_max = pss_sum = rss_sum = 0
+    for p in process_tree(args.pid):
+        try:
+            v = smaps_rollup_kib(p)
+        except OSError:
+            continue
+        rss_max = max(rss_max, v.get("Rss", 0))
+        rss_sum += v.get("Rss", 0)
+        pss_sum += v.get("Pss", 0)
+    print(f"rss_kib={rss_max} rss_sum_kib={rss_sum} pss_kib={pss_sum} "
+          f"procs={len(process_tree(args.pid))}")
+    return 0
+
+
+def cmd_tree(args):
+    print(" ".join(str(p) for p in process_tree(args.pid)))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Report: bench.sh appends "server<TAB>kind<TAB>key=value ..." lines to a results file.
+
+def load_results(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3:
+                continue
+            kv = dict(x.split("=", 1) for x in parts[2].split() if "=" in x)
+            rows.append((parts[0], parts[1], kv))
+    return rows
+
+
+def median_of(rows, server, kind, key):
+    vals = [float(kv[key]) for s, k, kv in rows if s == server and k == kind and key in kv]
+    return statistics.median(vals) if vals else None
+
+
+def first_of(rows, server, kind, key):
+    for s, k, kv in rows:
+        if s == server and k == kind and key in kv:
+            return kv[key]
+    return None
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def cmd_report(args):
+    rows = load_results(args.results)
+    servers = [s for s in args.servers.split(",") if s]
+    base = median_of(rows, "knotd", "udp", "us_per_q")
+    out = []
+    out.append(f"# {args.header}")
+    head = ["server", "udp_qps", "udp_us/q", "tcp_qps", "tcp_us/q", "ratio_cpu_udp",
+            "rss_1M_MiB", "pss_1M_MiB", "first_answer_s"]
+    table = []
+    for s in servers:
+        udp_us = median_of(rows, s, "udp", "us_per_q")
+        rss = first_of(rows, s, "mem_load", "rss_kib")
+        pss = first_of(rows, s, "mem_load", "pss_kib")
+        fa = first_of(rows, s, "start_1m_restart", "seconds")
+        table.append([
+            s,
+            fmt(median_of(rows, s, "udp", "qps"), ".0f"),
+            fmt(udp_us, ".2f"),
+            fmt(median_of(rows, s, "tcp", "qps"), ".0f"),
+            fmt(median_of(rows, s, "tcp", "us_per_q"), ".2f"),
+            fmt(udp_us / base if (udp_us is not None and base) else None, ".2f"),
+            fmt(int(rss) / 1024 if rss else None, ".0f"),
+            fmt(int(pss) / 1024 if pss else None, ".0f"),
+            fmt(float(fa) if fa else None, ".3f"),
+        ])
+    out += align([head] + table)
+
+    # Details: what makes the headline numbers trustworthy (or not).
+    out.append("")
+    out.append("# details (medians over rounds; util = CPU seconds / run seconds of one core)")
+    dhead = ["server", "udp_srv_util%", "udp_dnsperf_util%", "udp_lost", "tcp_srv_util%",
+             "tcp_dnsperf_util%", "resp_bytes", "load_100k_s", "load_1M_s", "rss_restart_MiB",
+             "pss_restart_MiB", "rounds"]
+    drows = []
+    for s in servers:
+        load100 = median_of(rows, s, "start_100k", "seconds")
+        rr = first_of(rows, s, "mem_restart", "rss_kib")
+        pr = first_of(rows, s, "mem_restart", "pss_kib")
+        lost = median_of(rows, s, "udp", "lost")
+        drows.append([
+            s,
+            fmt(median_of(rows, s, "udp", "server_util"), ".0f"),
+            fmt(median_of(rows, s, "udp", "client_util"), ".0f"),
+            fmt(lost, ".0f"),
+            fmt(median_of(rows, s, "tcp", "server_util"), ".0f"),
+            fmt(median_of(rows, s, "tcp", "client_util"), ".0f"),
+            fmt(median_of(rows, s, "udp", "avg_resp"), ".0f"),
+            fmt(load100, ".3f"),
+            fmt(float(x) if (x := first_of(rows, s, "start_1m_load", "seconds")) else None, ".3f"),
+            fmt(int(rr) / 1024 if rr else None, ".0f"),
+            fmt(int(pr) / 1024 if pr else None, ".0f"),
+            str(len([1 for x, k, _ in rows if x == s and k == "udp"])),
+        ])
+    out += align([dhead] + drows)
+
+    out.append("")
+    out.append("# response codes (UDP, first round) -- should match across servers")
+    ref = None
+    for s in servers:
+        codes = first_of(rows, s, "udp", "rcodes")
+        flag = ""
+        if codes and ref is None:
+            ref = (s, rcode_mix(codes))
+        elif codes and rcode_differs(ref[1], rcode_mix(codes)):
+            flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
+        out.append(f"{s:<9} {codes or '-'}{flag}")
+    with open(args.results) as f:
+        for line in f:
+            if "\tnote\t" in line:
+                s, _, msg = line.rstrip("\n").split("\t", 2)
+                out.append(f"# note: {s}: {msg}")
+    print("\n".join(out))
+    return 0
+
+
+def rcode_mix(text):
+    return {c: float(p) for c, p in (x.split(":") for x in text.split(","))}
+
+
+def rcode_differs(a, b):
+    """More than one percentage point apart on any rcode (dnsperf's mix is sampled)."""
+    return any(abs(a.get(k, 0) - b.get(k, 0)) > 1.0 for k in set(a) | set(b))
+
+
+def align(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                      enumerate(zip(r, widths))).rstrip() for r in rows]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("freeport")
+    p.add_argument("--addr", default="127.0.0.1")
+    p.set_defaults(fn=cmd_freeport)
+
+    p = sub.add_parser("wait-answer")
+    p.add_argument("--gate", required=True)
+    p.add_argument("--server", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--addr", required=True)
+    p.add_argument("--pid", type=int)
+    p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--interval", type=float, default=0.005)
+    p.set_defaults(fn=cmd_wait_answer)
+
+    p = sub.add_parser("perf")
+    p.add_argument("--pid", type=int, required=True)
+    p.add_argument("--server", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--queries", required=True)
+    p.add_argument("--mode", default="udp", choices=["udp", "tcp"])
+    p.add_argument("--duration", type=float)
+    p.add_argument("--maxruns", type=int)
+    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--outstanding", type=int, default=100)
+    p.add_argument("--query-timeout", type=float, default=2)
+    p.add_argument("--client-cpu", default="1")
+    p.add_argument("--log")
+    p.set_defaults(fn=cmd_perf)
+
+    p = sub.add_parser("mem")
+    p.add_argument("--pid", type=int, required=True)
+    p.set_defaults(fn=cmd_mem)
+
+    p = sub.add_parser("tree")
+    p.add_argument("--pid", type=int, required=True)
+    p.set_defaults(fn=cmd_tree)
+
+    p = sub.add_parser("report")
+    p.add_argument("--results", required=True)
+    p.add_argument("--servers", required=True)
+    p.add_argument("--header", default="")
+    p.set_defaults(fn=cmd_report)
+
+    args = ap.parse_args()
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

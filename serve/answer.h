@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// The answer function: RFC 1034 4.3.2 over a read-only zone view, filling a plan that
+// encode() turns into wire format. No I/O, no allocation beyond the per-query arena.
+#pragma once
+
+#include <cstdint>
+
+#include "common/knot.h"
+
+#include "store/reader.h"
+
+namespace holdfast::serve {
+
+// One RRset to write, with the position of its owner name for compression.
+struct PlanRR {
+  knot_rrset_t rr;
+  uint16_t hint;     // compression hint for the owner (KNOT_COMPR_HINT_*)
+  uint16_t flags;    // KNOT_PF_* for knot_pkt_put
+};
+
+enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };
+
+struct Plan {
+  static constexpr int kMax = 48;
+  uint8_t rcode = 0;  // KNOT_RCODE_*
+  bool aa = false;
+  PlanRR rrs[3][kMax];
+  uint8_t count[3] = {0, 0, 0};
+
+  bool add(Section s, const PlanRR &rr);
+  bool contains(Section s, const knot_dname_t *owner, uint16_t type) const;
+};
+
+struct Question {
+  const knot_dname_t *qname;      // lowercase
+  const knot_dname_t *wire_qname; // as sent (case preserved), inside the query packet
+  uint16_t qtype;
+  bool tcp;
+};
+
+// Fills `plan` for a question inside `zone`.
+void answer(store::Reader &reader, const store::ZoneHandle &zone, const Question &q, Plan &plan,
+            knot_mm_t *mm);
+
+} // namespace holdfast::serve

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// Query processing: the one place where opcode, class and type decide what happens.
+#include "serve/query.h"
+
+#include <cstring>
+
+#include "common/knot.h"
+
+#include "serve/answer.h"
+
+namespace holdfast::serve {
+namespace {
+
+// Header-only error response (the question could not be trusted): copies ID, opcode and RD.
+size_t header_error(const uint8_t *query, uint8_t *out, uint8_t rcode) {
+  std::memset(out, 0, KNOT_WIRE_HEADER_SIZE);
+  knot_wire_set_id(out, knot_wire_get_id(query));
+  knot_wire_set_qr(out);
+  knot_wire_set_opcode(out, knot_wire_get_opcode(query));
+  if (knot_wire_get_rd(query)) {
+    knot_wire_set_rd(out);
+  }
+  knot_wire_set_rcode(out, rcode);
+  return KNOT_WIRE_HEADER_SIZE;
+}
+
+bool name_is(const knot_dname_t *qname, const char *wire) {
+  return knot_dname_is_equal(qname, reinterpret_cast<const knot_dname_t *>(wire));
+}
+
+// CHAOS TXT version.bind/id.server and friends, when configured; REFUSED otherwise.
+uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &plan,
+                     knot_mm_t *mm) {
+  const knot_dname_t *qname = knot_pkt_qname(query);
+  const std::string *text = nullptr;
+  if (name_is(qname, "\x07version\x04" "bind") || name_is(qname, "\x07version\x06server")) {
+    text = &opts.version;
+  } else if (name_is(qname, "\x02id\x06server") || name_is(qname, "\x08hostname\x04" "bind")) {
+    text = &opts.identity;
+  }
+  if (text == nullptr || text->empty() || knot_pkt_qtype(query) != KNOT_RRTYPE_TXT) {
+    return KNOT_RCODE_REFUSED;
+  }
+  size_t len = std::min<size_t>(text->size(), 255);
+  auto *rd = static_cast<knot_rdata_t *>(mm->alloc(mm->ctx, knot_rdata_size(len + 1)));
+  rd->len = static_cast<uint16_t>(len + 1);
+  rd->data[0] = static_cast<uint8_t>(len);
+  std::memcpy(rd->data + 1, text->data(), len);
+  PlanRR rr{};
+  knot_rrset_init(&rr.rr, const_cast<knot_dname_t *>(knot_pkt_wire_qname(query)),
+                  KNOT_RRTYPE_TXT, KNOT_CLASS_CH, 0);
+  rr.rr.rrs.count = 1;
+  rr.rr.rrs.size = static_cast<uint32_t>(knot_rdata_size(rd->len));
+  rr.rr.rrs.rdata = rd;
+  rr.hint = KNOT_COMPR_HINT_QNAME;
+  plan.add(Section::kAnswer, rr);
+  plan.aa = true;
+  return KNOT_RCODE_NOERROR;
+}
+
+// Writes the plan's sections; stops at the first RRset that does not fit (TC is set by
+// libknot for the answer and authority sections; additional data is optional).
+void encode(knot_pkt_t *resp, const Plan &plan) {
+  static constexpr knot_section_t kSections[] = {KNOT_ANSWER, KNOT_AUTHORITY, KNOT_ADDITIONAL};
+  for (int s = 0; s < 3; ++s) {
+    knot_pkt_begin(resp, kSections[s]);
+    for (uint8_t i = 0; i < plan.count[s]; ++i) {
+      const PlanRR &rr = plan.rrs[s][i];
+      uint16_t flags = rr.flags | (s == 2 ? KNOT_PF_NOTRUNC : 0);
+      int ret = knot_pkt_put(resp, rr.hint, &rr.rr, flags);
+      if (ret == KNOT_ESPACE) {
+        if (s < 2) {
+          return; // truncated: TC is set, nothing after this RRset is written
+        }
+        continue;
+      }
+    }
+  }
+}
+
+} // namespace
+
+QueryProcessor::QueryProcessor(store::Env &env, const ServeOptions &opts)
+    : opts_(opts), txn_(env), reader_(txn_) {}
+
+size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap,
+                               bool tcp) {
+  if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(query) || len > sizeof(query_copy_)) {
+    return 0; // RFC 1035 4.1.1: responses and runts are not answered
+  }
+  // libknot parses in place (it lowercases a copy of the qname but may touch the wire).
+  std::memcpy(query_copy_, query, len);
+  size_t n = respond(query_copy_, len, out, out_cap, tcp);
+  arena_.reset();
+  return n;
+}
+
+size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp) {
+  knot_mm_t *mm = arena_.mm();
+  knot_pkt_t *query = knot_pkt_new(wire, static_cast<uint16_t>(len), mm);
+  if (query == nullptr) {
+    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+  }
+  uint8_t opcode = knot_wire_get_opcode(wire);
+  int parsed = knot_pkt_parse(query, 0);
+  if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
+    return header_error(wire, out, KNOT_RCODE_FORMERR);
+  }
+  // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
+  size_t max = KNOT_WIRE_MIN_PKTSIZE;
+  if (tcp) {
+    max = KNOT_WIRE_MAX_PKTSIZE;
+  } else if (knot_pkt_has_edns(query)) {
+    uint16_t client = knot_edns_get_payload(query->opt_rr);
+    max = std::max<size_t>(KNOT_WIRE_MIN_PKTSIZE, std::min(client, opts_.udp_max_payload));
+  }
+  max = std::min(max, out_cap);
+  knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), mm);
+  if (resp == nullptr || knot_pkt_init_response(resp, query) != KNOT_EOK) {
+    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+  }
+
+  // The response OPT (RFC 6891 6.1.1): our payload size, version 0, DO echoed (RFC 3225 3).
+  knot_rrset_t opt;
+  bool edns = knot_pkt_has_edns(query);
+  uint8_t ext_rcode = 0;
+  if (edns) {
+    if (knot_edns_init(&opt, opts_.udp_max_payload, 0, KNOT_EDNS_VERSION, mm) != KNOT_EOK) {
+      return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+    }
+    if (knot_pkt_has_dnssec(query)) {
+      knot_edns_set_do(&opt);
+    }
+    knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
+  }
+
+  Plan plan;
+  uint16_t rcode = KNOT_RCODE_NOERROR;
+  uint16_t qclass = knot_pkt_qclass(query);
+  uint16_t qtype = knot_pkt_qtype(query);
+  if (edns && knot_edns_get_version(query->opt_rr) != KNOT_EDNS_VERSION) {
+    rcode = KNOT_RCODE_BADVERS; // RFC 6891 6.1.3
+  } else if (opcode != KNOT_OPCODE_QUERY) {
+    rcode = KNOT_RCODE_NOTIMPL;
+  } else if (qclass == KNOT_CLASS_CH) {
+    rcode = chaos_answer(query, opts_, plan, mm);
+  } else if (qclass != KNOT_CLASS_IN && qclass != KNOT_CLASS_ANY) {
+    rcode = KNOT_RCODE_REFUSED;
+  } else if (knot_rrtype_is_metatype(qtype) && qtype != KNOT_RRTYPE_ANY) {
+    // Zone transfers are not served yet; TSIG/OPT/TKEY are not questions.
+    rcode = (qtype == KNOT_RRTYPE_AXFR || qtype == KNOT_RRTYPE_IXFR) ? KNOT_RCODE_REFUSED
+                                                                     : KNOT_RCODE_FORMERR;
+  } else {
+    store::ZoneHandle zone;
+    const knot_dname_t *qname = knot_pkt_qname(query);
+    if (!reader_.find_zone(qname, zone)) {
+      rcode = KNOT_RCODE_REFUSED; // not authoritative, and queries are never forwarded
+    } else {
+      // DS lives on the parent side of a cut (RFC 4035 3.1.4.1): ask the parent zone if served.
+      store::ZoneHandle parent;
+      if (qtype == KNOT_RRTYPE_DS && knot_dname_is_equal(zone.apex, qname) && *qname != 0 &&
+          reader_.find_zone(knot_wire_next_label(qname, nullptr), parent)) {
+        zone = parent;
+      }
+      Question q{qname, knot_pkt_wire_qname(query), qtype, tcp};
+      answer(reader_, zone, q, plan, mm);
+      rcode = plan.rcode;
+    }
+  }
+
+  if (plan.aa) {
+    knot_wire_set_aa(resp->wire);
+  }
+  knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
+  ext_rcode = static_cast<uint8_t>(rcode >> 4);
+  encode(resp, plan);
+  if (edns) {
+    knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
+    knot_edns_set_ext_rcode(&opt, ext_rcode);
+    knot_pkt_begin(resp, KNOT_ADDITIONAL);
+    knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NULL);
+  }
+  return resp->size;
+}
+
+} // namespace holdfast::serve

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+// Query processing: bytes of one DNS query in, bytes of its response out. No sockets here
+// (the fuzz target and the unit tests drive it directly); one QueryProcessor per worker.
+//
+//   parse ─► header/opcode/class checks ─► EDNS ─► find zone ─► answer() ─► encode
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/arena.h"
+#include "store/env.h"
+#include "store/reader.h"
+
+namespace holdfast::serve {
+
+struct ServeOptions {
+  uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
+  std::string identity;            // CHAOS id.server / hostname.bind ("" = REFUSED)
+  std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
+};
+
+// What happened to a query, for counters.
+enum class Outcome : uint8_t { kAnswered, kDropped };
+
+class QueryProcessor {
+public:
+  QueryProcessor(store::Env &env, const ServeOptions &opts);
+
+  // Read transaction around a batch of queries: never held while waiting for packets.
+  [[nodiscard]] bool begin_batch() { return txn_.begin(); }
+  void end_batch() { txn_.end(); }
+
+  // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
+  // the packet must be dropped (too short to answer, or itself a response). Must be called
+  // between begin_batch() and end_batch().
+  size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+
+private:
+  size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+
+  ServeOptions opts_;
+  Arena arena_;
+  store::ReadTxn txn_;
+  store::Reader reader_;
+  uint8_t query_copy_[65535];
+};
+
+} // namespace holdfast::serve

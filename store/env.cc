@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+// LMDB environment: open, format version check, write/read transactions, map growth.
+#include "store/env.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "store/schema.h"
+
+namespace holdfast::store {
+
+std::string lmdb_error(int rc) { return std::string("lmdb: ") + mdb_strerror(rc); }
+
+WriteTxn &WriteTxn::operator=(WriteTxn &&o) noexcept {
+  if (this != &o) {
+    abort();
+    txn_ = o.txn_;
+    o.txn_ = nullptr;
+  }
+  return *this;
+}
+
+int WriteTxn::commit() {
+  int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr; // LMDB frees the handle whether the commit succeeded or not.
+  return rc;
+}
+
+void WriteTxn::abort() {
+  if (txn_ != nullptr) {
+    mdb_txn_abort(txn_);
+    txn_ = nullptr;
+  }
+}
+
+ReadTxn::ReadTxn(Env &env) : env_(env), slot_(env.acquire_slot()) {}
+
+ReadTxn::~ReadTxn() {
+  end();
+  if (txn_ != nullptr) {
+    mdb_txn_abort(txn_);
+  }
+}
+
+bool ReadTxn::begin() {
+  if (active_) {
+    return true;
+  }
+  env_.enter(slot_);
+  int rc = txn_ == nullptr ? mdb_txn_begin(env_.raw(), nullptr, MDB_RDONLY, &txn_)
+                           : mdb_txn_renew(txn_);
+  if (rc != MDB_SUCCESS) {
+    env_.leave(slot_);
+    return false;
+  }
+  active_ = true;
+  ++generation_;
+  return true;
+}
+
+void ReadTxn::end() {
+  if (active_) {
+    mdb_txn_reset(txn_);
+    env_.leave(slot_);
+    active_ = false;
+  }
+}
+
+int Env::acquire_slot() {
+  int slot = slots_used_.fetch_add(1);
+  // More reader threads than slots would be a programming error; share the last slot then
+  // (still correct: a slot only needs to be active while some holder is inside).
+  return slot < kMaxReaderSlots ? slot : kMaxReaderSlots - 1;
+}
+
+void Env::enter(int slot) {
+  for (;;) {
+    slots_[slot].active.store(true, std::memory_order_seq_cst);
+    if (!resizing_.load(std::memory_order_seq_cst)) {
+      return;
+    }
+    slots_[slot].active.store(false, std::memory_order_seq_cst);
+    while (resizing_.load(std::memory_order_acquire)) {
+      std::this_thread::yield();
+    }
+  }
+}
+
+void Env::leave(int slot) { slots_[slot].active.store(false, std::memory_order_release); }
+
+Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
+  std::error_code ec;
+  if (!opts.read_only && !std::filesystem::is_directory(opts.path) &&
+      !std::filesystem::create_directories(opts.path, ec)) {
+    return fail("cannot create storage directory " + opts.path + ": " + ec.message());
+  }
+  std::unique_ptr<Env> env(new Env());
+  env->path_ = opts.path;
+  int rc = mdb_env_create(&env->env_);
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_env_set_maxdbs(env->env_, 8);
+  }
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_env_set_maxreaders(env->env_, 1024);
+  }
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_env_set_mapsize(env->env_, opts.initial_map_size);
+  }
+  // MDB_NOTLS: read transactions are tied to a worker's slot, not to a thread-local.
+  // MDB_NORDAHEAD: lookups are random; read-ahead would only inflate the page cache.
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (opts.read_only ? MDB_RDONLY : 0);
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_env_open(env->env_, opts.path.c_str(), flags, 0640);
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot open storage " + opts.path + ": " + lmdb_error(rc));
+  }
+
+  MDB_txn *raw = nullptr;
+  rc = mdb_txn_begin(env->env_, nullptr, opts.read_only ? MDB_RDONLY : 0, &raw);
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot open storage " + opts.path + ": " + lmdb_error(rc));
+  }
+  WriteTxn txn(raw);
+  unsigned create = opts.read_only ? 0 : MDB_CREATE;
+  struct {
+    const char *name;
+    MDB_dbi *dbi;
+  } dbs[] = {{kDbMeta, &env->meta_},
+             {kDbZones, &env->zones_},
+             {kDbSnapshots, &env->snapshots_},
+             {kDbNodes, &env->nodes_}};
+  for (auto &db : dbs) {
+    rc = mdb_dbi_open(raw, db.name, create, db.dbi);
+    if (rc != MDB_SUCCESS) {
+      return fail("storage " + opts.path + ": cannot open table " + db.name + ": " +
+                  lmdb_error(rc));
+    }
+  }
+
+  MDB_val key{std::strlen(kMetaFormat), const_cast<char *>(kMetaFormat)};
+  MDB_val val;
+  rc = mdb_get(raw, env->meta_, &key, &val);
+  if (rc == MDB_NOTFOUND && !opts.read_only) {
+    uint32_t version = kFormatVersion;
+    val = {sizeof(version), &version};
+    rc = mdb_put(raw, env->meta_, &key, &val, 0);
+  } else if (rc == MDB_SUCCESS) {
+    uint32_t version = 0;
+    if (val.mv_size == sizeof(version)) {
+      std::memcpy(&version, val.mv_data, sizeof(version));
+    }
+    if (version != kFormatVersion) {
+      return fail("storage " + opts.path + " has format version " + std::to_string(version) +
+                  ", this holdfast reads version " + std::to_string(kFormatVersion));
+    }
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+    return fail("storage " + opts.path + ": " + lmdb_error(rc));
+  }
+  rc = txn.commit();
+  if (rc != MDB_SUCCESS) {
+    return fail("storage " + opts.path + ": " + lmdb_error(rc));
+  }
+  return env;
+}
+
+Env::~Env() {
+  if (env_ != nullptr) {
+    mdb_env_close(env_);
+  }
+}
+
+Result<WriteTxn> Env::begin_write() {
+  MDB_txn *raw = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &raw);
+  if (rc != MDB_SUCCESS) {
+    return fail(lmdb_error(rc));
+  }
+  return WriteTxn(raw);
+}
+
+size_t Env::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+size_t Env::used_bytes() const {
+  MDB_envinfo info;
+  MDB_stat st;
+  mdb_env_info(env_, &info);
+  mdb_env_stat(env_, &st);
+  return (info.me_last_pgno + 1) * size_t{st.ms_psize};
+}
+
+Status Env::set_map_size(size_t size) {
+  resizing_.store(true, std::memory_order_seq_cst);
+  for (auto &slot : slots_) {
+    while (slot.active.load(std::memory_order_seq_cst)) {
+      std::this_thread::yield();
+    }
+  }
+  int rc = mdb_env_set_mapsize(env_, size);
+  resizing_.store(false, std::memory_order_seq_cst);
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot grow storage map to " + std::to_string(size >> 20) + " MiB: " +
+                lmdb_error(rc));
+  }
+  return Ok{};
+}
+
+Status Env::ensure_room(size_t bytes) {
+  size_t size = map_size();
+  size_t need = used_bytes() + bytes;
+  if (need <= size - size / 8) {
+    return Ok{};
+  }
+  while (size - size / 8 < need) {
+    size *= 2;
+  }
+  return set_map_size(size);
+}
+
+Status Env::grow() { return set_map_size(map_size() * 2); }
+
+} // namespace holdfast::store

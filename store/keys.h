@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// Building and splitting "nodes" keys: u64 BE snapshot id ++ owner key (+ pad), see schema.h.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include <lmdb.h>
+
+#include "common/dname.h"
+
+namespace holdfast::store {
+
+struct DbKey {
+  uint8_t buf[8 + KNOT_DNAME_MAXLEN + 2];
+  size_t len = 0;
+  MDB_val val() { return MDB_val{len, buf}; }
+};
+
+inline void put_be64(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    p[i] = static_cast<uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+inline uint64_t get_be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+inline void make_db_key(uint64_t snapshot, const uint8_t *key, size_t key_len, DbKey &out) {
+  put_be64(out.buf, snapshot);
+  std::memcpy(out.buf + 8, key, key_len);
+  out.len = 8 + key_len;
+  if (key_len % 2 != 0) {
+    out.buf[out.len++] = 0; // pad: values must start on an even address
+  }
+}
+
+inline void make_db_key(uint64_t snapshot, const NameKey &key, DbKey &out) {
+  make_db_key(snapshot, key.data, key.len, out);
+}
+
+// Snapshot id of a stored key, or 0 when the key is not a node key.
+inline uint64_t key_snapshot(const MDB_val &k) {
+  return k.mv_size >= 8 ? get_be64(static_cast<const uint8_t *>(k.mv_data)) : 0;
+}
+
+inline NameKey key_owner(const MDB_val &k) {
+  return key_from_stored(static_cast<const uint8_t *>(k.mv_data) + 8, k.mv_size - 8);
+}
+
+} // namespace holdfast::store

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+// Publishing a snapshot (finalize pass + atomic flip) and garbage collection of old snapshots.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <unordered_set>
+
+#include "common/knot.h"
+
+#include "common/dname.h"
+#include "store/keys.h"
+#include "store/node.h"
+#include "store/writer.h"
+
+namespace holdfast::store {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A node on the path from the apex to the node being visited.
+struct PathEntry {
+  NameKey key;
+  uint16_t flags;  // own + inherited
+  int ent = -1;    // index into the pending empty non-terminals, -1 for a stored node
+};
+
+struct PendingEnt {
+  NameKey key;
+  uint16_t flags;
+};
+
+// Flags a node inherits from its parent on the path (RFC 1034 4.2.1 zone cuts, RFC 6672 2.3).
+uint16_t inherited(const PathEntry &parent) {
+  uint16_t f = parent.flags & (kFlagNonAuth | kFlagBelowDname);
+  if (parent.flags & kFlagDelegation) {
+    f |= kFlagNonAuth;
+  }
+  if (parent.flags & kFlagDname) {
+    f |= kFlagBelowDname;
+  }
+  return f;
+}
+
+std::string owner_text(const NameKey &key, const std::vector<uint8_t> &apex) {
+  uint8_t name[KNOT_DNAME_MAXLEN];
+  key_to_name(key, apex.data(), name);
+  return name_to_string(name);
+}
+
+// Checks a node the way a loader must (RFC 1034 3.6.2: CNAME and other data; RFC 1035 5.2:
+// one SOA, at the apex). Returns an error message or "".
+std::string check_node(const NodeView &node, const NameKey &key, const std::vector<uint8_t> &apex) {
+  bool is_apex = key.len == 0;
+  RRsetView rr;
+  if (node.find(KNOT_RRTYPE_SOA, rr)) {
+    if (!is_apex) {
+      return "SOA record at " + owner_text(key, apex) + " is not at the zone apex";
+    }
+    if (rr.rrs.count != 1) {
+      return "more than one SOA record at the zone apex";
+    }
+  }
+  if (node.find(KNOT_RRTYPE_CNAME, rr)) {
+    if (rr.rrs.count != 1) {
+      return "more than one CNAME record at " + owner_text(key, apex);
+    }
+    for (uint16_t i = 0; i < node.count(); ++i) {
+      uint16_t t = node.at(i).type;
+      if (t != KNOT_RRTYPE_CNAME && t != KNOT_RRTYPE_RRSIG && t != KNOT_RRTYPE_NSEC) {
+        return "CNAME record at " + owner_text(key, apex) + " has other data beside it";
+      }
+    }
+  }
+  return "";
+}
+
+Status set_flags(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const NameKey &key, uint16_t add) {
+  DbKey dk;
+  make_db_key(id, key, dk);
+  MDB_val k = dk.val(), v;
+  if (mdb_get(txn, dbi, &k, &v) != MDB_SUCCESS) {
+    return fail("node vanished while publishing");
+  }
+  std::vector<uint8_t> copy(static_cast<uint8_t *>(v.mv_data),
+                            static_cast<uint8_t *>(v.mv_data) + v.mv_size);
+  uint16_t flags;
+  std::memcpy(&flags, copy.data(), 2);
+  flags |= add;
+  std::memcpy(copy.data(), &flags, 2);
+  v = {copy.size(), copy.data()};
+  int rc = mdb_put(txn, dbi, &k, &v, 0);
+  return rc == MDB_SUCCESS ? Status(Ok{}) : Status(fail(lmdb_error(rc)));
+}
+
+} // namespace
+
+std::optional<ZoneInfo> parse_zone(const MDB_val &k, const MDB_val &v) {
+  if (v.mv_size < sizeof(ZoneRecord)) {
+    return std::nullopt;
+  }
+  ZoneInfo info;
+  info.apex.assign(static_cast<uint8_t *>(k.mv_data),
+                   static_cast<uint8_t *>(k.mv_data) + k.mv_size);
+  std::memcpy(&info.record, v.mv_data, sizeof(ZoneRecord));
+  info.source.assign(static_cast<const char *>(v.mv_data) + sizeof(ZoneRecord),
+                     std::min<size_t>(info.record.source_len, v.mv_size - sizeof(ZoneRecord)));
+  return info;
+}
+
+Result<Published> SnapshotWriter::publish() {
+  if (auto st = flush(); !st) {
+    abort();
+    return fail(st.error());
+  }
+  auto room = env_.ensure_room(size_t{16} << 20);
+  if (!room) {
+    abort();
+    return fail(room.error());
+  }
+  auto txn = env_.begin_write();
+  if (!txn) {
+    abort();
+    return fail(txn.error());
+  }
+  MDB_cursor *cur = nullptr;
+  if (int rc = mdb_cursor_open(txn->get(), env_.nodes(), &cur); rc != MDB_SUCCESS) {
+    abort();
+    return fail(lmdb_error(rc));
+  }
+
+  Published out;
+  out.snapshot = id_;
+  std::vector<PathEntry> path;
+  std::vector<PendingEnt> ents;
+  std::vector<NameKey> wildcard_parents;
+  std::string error;
+  bool saw_apex = false;
+
+  DbKey start;
+  make_db_key(id_, nullptr, 0, start);
+  MDB_val k = start.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  for (; rc == MDB_SUCCESS && key_snapshot(k) == id_; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    NameKey key = key_owner(k);
+    NodeView node(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    if (key.len == 0) {
+      saw_apex = true;
+      RRsetView soa;
+      if (!node.find(KNOT_RRTYPE_SOA, soa)) {
+        error = "no SOA record at the zone apex";
+        break;
+      }
+      out.serial = knot_soa_serial(soa.rrs.rdata);
+    } else if (!saw_apex) {
+      error = "no SOA record at the zone apex";
+      break;
+    }
+    if (error = check_node(node, key, apex_); !error.empty()) {
+      break;
+    }
+    // Keep only the ancestors of this node on the path.
+    while (!path.empty() && (path.back().key.labels >= key.labels ||
+                             common_labels(path.back().key, key) < path.back().key.labels)) {
+      path.pop_back();
+    }
+    // Every missing ancestor becomes an empty non-terminal (RFC 4592 2.2.2): it exists.
+    for (unsigned depth = path.empty() ? 0 : path.back().key.labels + 1; depth < key.labels;
+         ++depth) {
+      uint16_t f = path.empty() ? 0 : inherited(path.back());
+      ents.push_back({key.ancestor(depth), f});
+      path.push_back({ents.back().key, f, static_cast<int>(ents.size() - 1)});
+    }
+    uint16_t flags = node.flags();
+    if (!path.empty()) {
+      flags |= inherited(path.back());
+    }
+    if (key.is_wildcard() && !path.empty()) {
+      PathEntry &parent = path.back();
+      if (parent.ent >= 0) {
+        ents[parent.ent].flags |= kFlagWildcardChild;
+      } else {
+        wildcard_parents.push_back(parent.key);
+      }
+      parent.flags |= kFlagWildcardChild;
+    }
+    if (flags != node.flags()) {
+      std::vector<uint8_t> copy(static_cast<uint8_t *>(v.mv_data),
+                                static_cast<uint8_t *>(v.mv_data) + v.mv_size);
+      std::memcpy(copy.data(), &flags, 2);
+      MDB_val nv{copy.size(), copy.data()};
+      if (int prc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT); prc != MDB_SUCCESS) {
+        error = "cannot publish: " + lmdb_error(prc);
+        break;
+      }
+    }
+    path.push_back({key, flags, -1});
+    for (uint16_t i = 0; i < node.count(); ++i) {
+      out.records += node.at(i).rrs.count;
+    }
+    ++out.nodes;
+  }
+  mdb_cursor_close(cur);
+  if (error.empty() && !saw_apex) {
+    error = "no SOA record at the zone apex";
+  }
+  if (error.empty() && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+    error = "cannot publish: " + lmdb_error(rc);
+  }
+  std::vector<uint8_t> value;
+  for (size_t i = 0; error.empty() && i < ents.size(); ++i) {
+    encode_node(ents[i].flags, {}, value);
+    DbKey dk;
+    make_db_key(id_, ents[i].key, dk);
+    MDB_val ek = dk.val(), ev{value.size(), value.data()};
+    if (int prc = mdb_put(txn->get(), env_.nodes(), &ek, &ev, 0); prc != MDB_SUCCESS) {
+      error = "cannot publish: " + lmdb_error(prc);
+    }
+  }
+  for (size_t i = 0; error.empty() && i < wildcard_parents.size(); ++i) {
+    if (auto st = set_flags(txn->get(), env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild);
+        !st) {
+      error = st.error();
+    }
+  }
+  out.nodes += ents.size();
+
+  // The flip: the zone's record points at the new snapshot; the old one becomes `previous`.
+  std::optional<ZoneInfo> old;
+  {
+    MDB_val zk{apex_.size(), apex_.data()}, zv;
+    if (mdb_get(txn->get(), env_.zones(), &zk, &zv) == MDB_SUCCESS) {
+      old = parse_zone(zk, zv);
+    }
+  }
+  uint64_t obsolete = 0;
+  if (error.empty()) {
+    ZoneRecord rec{};
+    rec.current = id_;
+    rec.previous = old ? old->record.current : 0;
+    obsolete = old ? old->record.previous : 0;
+    rec.serial = out.serial;
+    rec.records = static_cast<uint32_t>(out.records);
+    rec.published_ns = now_ns();
+    rec.source_mtime_ns = source_.mtime_ns;
+    rec.source_size = source_.size;
+    rec.source_inode = source_.inode;
+    rec.source_kind = source_.kind;
+    rec.source_len = static_cast<uint16_t>(source_.source.size());
+    value.resize(sizeof(rec) + source_.source.size());
+    std::memcpy(value.data(), &rec, sizeof(rec));
+    std::memcpy(value.data() + sizeof(rec), source_.source.data(), source_.source.size());
+    MDB_val zk{apex_.size(), apex_.data()}, zv{value.size(), value.data()};
+    uint8_t idkey[8];
+    put_be64(idkey, id_);
+    MDB_val sk{8, idkey}, sv;
+    int prc = mdb_put(txn->get(), env_.zones(), &zk, &zv, 0);
+    if (prc == MDB_SUCCESS) {
+      prc = mdb_get(txn->get(), env_.snapshots(), &sk, &sv);
+    }
+    if (prc == MDB_SUCCESS) {
+      std::vector<uint8_t> srec(static_cast<uint8_t *>(sv.mv_data),
+                                static_cast<uint8_t *>(sv.mv_data) + sv.mv_size);
+      srec[0] = static_cast<uint8_t>(SnapshotState::kPublished);
+      sv = {srec.size(), srec.data()};
+      prc = mdb_put(txn->get(), env_.snapshots(), &sk, &sv, 0);
+    }
+    if (prc == MDB_SUCCESS) {
+      prc = txn->commit();
+    }
+    if (prc != MDB_SUCCESS) {
+      error = "cannot publish: " + lmdb_error(prc);
+    }
+  }
+  if (!error.empty()) {
+    txn->abort();
+    abort();
+    return fail(error);
+  }
+  done_ = true;
+  if (obsolete != 0 && obsolete != id_) {
+    (void)delete_snapshot(env_, obsolete);
+  }
+  return out;
+}
+
+Status delete_snapshot(Env &env, uint64_t id) {
+  constexpr size_t kBatch = 100000;
+  for (;;) {
+    auto txn = env.begin_write();
+    if (!txn) {
+      return fail(txn.error());
+    }
+    MDB_cursor *cur = nullptr;
+    if (int rc = mdb_cursor_open(txn->get(), env.nodes(), &cur); rc != MDB_SUCCESS) {
+      return fail(lmdb_error(rc));
+    }
+    DbKey start;
+    make_db_key(id, nullptr, 0, start);
+    MDB_val k = start.val(), v;
+    size_t n = 0;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && key_snapshot(k) == id && n < kBatch) {
+      rc = mdb_cursor_del(cur, 0);
+      ++n;
+      if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+      }
+    }
+    mdb_cursor_close(cur);
+    bool more = n == kBatch;
+    if (!more) {
+      uint8_t idkey[8];
+      put_be64(idkey, id);
+      MDB_val sk{8, idkey};
+      (void)mdb_del(txn->get(), env.snapshots(), &sk, nullptr);
+    }
+    if (int crc = txn->commit(); crc != MDB_SUCCESS) {
+      return fail("cannot delete snapshot: " + lmdb_error(crc));
+    }
+    if (!more) {
+      return Ok{};
+    }
+  }
+}
+
+std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex) {
+  MDB_txn *txn = nullptr;
+  if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+    return std::nullopt;
+  }
+  std::vector<uint8_t> key(apex, apex + knot_dname_size(apex));
+  knot_dname_to_lower(key.data());
+  MDB_val k{key.size(), key.data()}, v;
+  std::optional<ZoneInfo> out;
+  if (mdb_get(txn, env.zones(), &k, &v) == MDB_SUCCESS) {
+    out = parse_zone(k, v);
+  }
+  mdb_txn_abort(txn);
+  return out;
+}
+
+std::vector<ZoneInfo> list_zones(Env &env) {
+  std::vector<ZoneInfo> out;
+  MDB_txn *txn = nullptr;
+  if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+    return out;
+  }
+  MDB_cursor *cur = nullptr;
+  if (mdb_cursor_open(txn, env.zones(), &cur) == MDB_SUCCESS) {
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      if (auto info = parse_zone(k, v)) {
+        out.push_back(std::move(*info));
+      }
+    }
+    mdb_cursor_close(cur);
+  }
+  mdb_txn_abort(txn);
+  return out;
+}
+
+Status collect_garbage(Env &env, size_t *deleted) {
+  std::unordered_set<uint64_t> live;
+  for (const auto &z : list_zones(env)) {
+    live.insert(z.record.current);
+    live.insert(z.record.previous);
+  }
+  std::vector<uint64_t> dead;
+  MDB_txn *txn = nullptr;
+  if (int rc = mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn); rc != MDB_SUCCESS) {
+    return fail(lmdb_error(rc));
+  }
+  MDB_cursor *cur = nullptr;
+  if (mdb_cursor_open(txn, env.snapshots(), &cur) == MDB_SUCCESS) {
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      uint64_t id = key_snapshot(k);
+      if (live.count(id) == 0) {
+        dead.push_back(id);
+      }
+    }
+    mdb_cursor_close(cur);
+  }
+  // Node ranges whose snapshot record is already gone (a crash between the two deletes).
+  if (mdb_cursor_open(txn, env.nodes(), &cur) == MDB_SUCCESS) {
+    MDB_val k, v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+      uint64_t id = key_snapshot(k);
+      if (live.count(id) == 0 && std::find(dead.begin(), dead.end(), id) == dead.end()) {
+        dead.push_back(id);
+      }
+      DbKey next;
+      make_db_key(id + 1, nullptr, 0, next);
+      k = next.val();
+      rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    }
+    mdb_cursor_close(cur);
+  }
+  mdb_txn_abort(txn);
+  for (uint64_t id : dead) {
+    if (auto st = delete_snapshot(env, id); !st) {
+      return st;
+    }
+  }
+  if (deleted != nullptr) {
+    *deleted = dead.size();
+  }
+  return Ok{};
+}
+
+Status remove_zone(Env &env, const knot_dname_t *apex) {
+  auto info = read_zone(env, apex);
+  if (!info) {
+    return Ok{};
+  }
+  auto txn = env.begin_write();
+  if (!txn) {
+    return fail(txn.error());
+  }
+  MDB_val k{info->apex.size(), info->apex.data()};
+  int rc = mdb_del(txn->get(), env.zones(), &k, nullptr);
+  if (rc == MDB_SUCCESS) {
+    rc = txn->commit();
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail(lmdb_error(rc));
+  }
+  for (uint64_t id : {info->record.current, info->record.previous}) {
+    if (id != 0) {
+      if (auto st = delete_snapshot(env, id); !st) {
+        return st;
+      }
+    }
+  }
+  return Ok{};
+}
+
+} // namespace holdfast::store

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// Read side of the store (see reader.h).
+#include "store/reader.h"
+
+#include <cstring>
+
+#include "store/keys.h"
+
+namespace holdfast::store {
+
+Reader::~Reader() {
+  if (cursor_ != nullptr) {
+    mdb_cursor_close(cursor_);
+  }
+}
+
+MDB_cursor *Reader::cursor() {
+  // A read-only cursor survives txn reset/renew; rebind it when the txn was renewed.
+  if (cursor_ == nullptr) {
+    if (mdb_cursor_open(txn_.get(), txn_.env().nodes(), &cursor_) != MDB_SUCCESS) {
+      cursor_ = nullptr;
+    }
+  } else if (cursor_generation_ != txn_.generation()) {
+    if (mdb_cursor_renew(txn_.get(), cursor_) != MDB_SUCCESS) {
+      return nullptr;
+    }
+  }
+  cursor_generation_ = txn_.generation();
+  return cursor_;
+}
+
+bool Reader::find_zone(const knot_dname_t *qname, ZoneHandle &out) {
+  const uint8_t *suffix = qname;
+  size_t size = knot_dname_size(qname);
+  for (;;) {
+    MDB_val k{size, const_cast<uint8_t *>(suffix)}, v;
+    if (mdb_get(txn_.get(), txn_.env().zones(), &k, &v) == MDB_SUCCESS &&
+        v.mv_size >= sizeof(ZoneRecord)) {
+      out.apex = static_cast<const knot_dname_t *>(k.mv_data);
+      std::memcpy(&out.record, v.mv_data, sizeof(ZoneRecord));
+      out.snapshot = out.record.current;
+      return true;
+    }
+    if (*suffix == 0) {
+      return false;
+    }
+    size -= *suffix + 1;
+    suffix += *suffix + 1;
+  }
+}
+
+bool Reader::get(const ZoneHandle &zone, const NameKey &key, NodeView &out) {
+  DbKey dk;
+  make_db_key(zone.snapshot, key, dk);
+  MDB_val k = dk.val(), v;
+  if (mdb_get(txn_.get(), txn_.env().nodes(), &k, &v) != MDB_SUCCESS) {
+    return false;
+  }
+  out = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+  return out.valid();
+}
+
+bool Reader::lookup(const ZoneHandle &zone, const NameKey &key, Lookup &out) {
+  MDB_cursor *cur = cursor();
+  if (cur == nullptr) {
+    return false;
+  }
+  DbKey dk;
+  make_db_key(zone.snapshot, key, dk);
+  MDB_val k = dk.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  if (rc == MDB_SUCCESS && k.mv_size == dk.len && std::memcmp(k.mv_data, dk.buf, dk.len) == 0) {
+    out.exact = true;
+    out.node = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    out.encloser = key;
+    out.encloser_node = out.node;
+    return out.node.valid();
+  }
+  out.exact = false;
+  rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  if (rc != MDB_SUCCESS || key_snapshot(k) != zone.snapshot) {
+    return false; // no apex: not a published snapshot
+  }
+  out.predecessor = key_owner(k);
+  // Every ancestor of a stored name is stored (empty non-terminals included), and all names
+  // between an ancestor and `key` are its descendants, so the closest encloser is the
+  // longest common ancestor of `key` and its predecessor.
+  unsigned depth = common_labels(key, out.predecessor);
+  out.encloser = key.ancestor(depth);
+  if (out.encloser.len == out.predecessor.len) {
+    out.encloser_node = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    return out.encloser_node.valid();
+  }
+  return get(zone, out.encloser, out.encloser_node);
+}
+
+} // namespace holdfast::store

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Read side of the store: find a query's zone, then nodes of that zone's current snapshot.
+// Everything returned points into the LMDB map and is valid until the ReadTxn ends.
+#pragma once
+
+#include <cstdint>
+
+#include "common/knot.h"
+
+#include "common/dname.h"
+#include "store/env.h"
+#include "store/node.h"
+#include "store/schema.h"
+
+namespace holdfast::store {
+
+struct ZoneHandle {
+  const knot_dname_t *apex = nullptr; // lowercase wire name, in the map
+  uint64_t snapshot = 0;
+  ZoneRecord record{};
+};
+
+// Result of looking a name up in a zone.
+struct Lookup {
+  bool exact = false;
+  NodeView node;        // the node when exact
+  NameKey encloser;     // closest encloser (the name itself when exact)
+  NodeView encloser_node;
+  NameKey predecessor;  // canonical-order predecessor when not exact (RFC 4034 6.1)
+};
+
+class Reader {
+public:
+  explicit Reader(ReadTxn &txn) : txn_(txn) {}
+  ~Reader();
+  Reader(const Reader &) = delete;
+  Reader &operator=(const Reader &) = delete;
+
+  // The zone with the longest apex that is `qname` or one of its ancestors. `qname` must be
+  // lowercase. One exact lookup per label, longest first: cost grows with the name's depth,
+  // not with the number of zones (B-tree lookups are logarithmic).
+  bool find_zone(const knot_dname_t *qname, ZoneHandle &out);
+  // Exact node lookup.
+  bool get(const ZoneHandle &zone, const NameKey &key, NodeView &out);
+  // Exact match, or closest encloser and predecessor (one cursor seek).
+  bool lookup(const ZoneHandle &zone, const NameKey &key, Lookup &out);
+
+private:
+  MDB_cursor *cursor();
+
+  ReadTxn &txn_;
+  MDB_cursor *cursor_ = nullptr;
+  uint64_t cursor_generation_ = 0;
+};
+
+} // namespace holdfast::store

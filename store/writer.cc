@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+// Snapshot writer: staging, sorted flushes, publish (see writer.h).
+#include "store/writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "common/knot.h"
+
+#include "common/arena.h"
+#include "common/dname.h"
+#include "store/keys.h"
+#include "store/node.h"
+
+namespace holdfast::store {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+MDB_val str_val(const char *s) { return MDB_val{std::strlen(s), const_cast<char *>(s)}; }
+
+// A staged record, decoded from the staging buffer.
+struct Staged {
+  const uint8_t *key;
+  uint8_t key_len;
+  uint16_t type;
+  uint32_t ttl;
+  uint16_t rdlen;
+  const uint8_t *rdata;
+};
+
+Staged decode_staged(const uint8_t *p) {
+  Staged s;
+  s.key_len = p[0];
+  s.key = p + 1;
+  p += 1 + s.key_len;
+  std::memcpy(&s.type, p, 2);
+  std::memcpy(&s.ttl, p + 2, 4);
+  std::memcpy(&s.rdlen, p + 6, 2);
+  s.rdata = p + 8;
+  return s;
+}
+
+int compare_keys(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+  int c = std::memcmp(a, b, std::min(alen, blen));
+  if (c != 0) {
+    return c;
+  }
+  return alen < blen ? -1 : (alen > blen ? 1 : 0);
+}
+
+// One rdata of an RRset being assembled.
+struct RdataRef {
+  const uint8_t *data;
+  uint16_t len;
+};
+
+// Builds a canonically sorted, duplicate-free rdata array (RFC 4034 6.3 order, as libknot keeps
+// it) in one allocation: adding records one by one would copy the array each time.
+knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
+  std::sort(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
+    int c = std::memcmp(a.data, b.data, std::min(a.len, b.len));
+    return c != 0 ? c < 0 : a.len < b.len;
+  });
+  auto last = std::unique(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
+    return a.len == b.len && std::memcmp(a.data, b.data, a.len) == 0;
+  });
+  rds.erase(last, rds.end());
+  size_t size = 0;
+  for (const auto &r : rds) {
+    size += knot_rdata_size(r.len);
+  }
+  knot_rdataset_t out{};
+  out.count = static_cast<uint16_t>(rds.size());
+  out.size = static_cast<uint32_t>(size);
+  out.rdata = static_cast<knot_rdata_t *>(mm->alloc(mm->ctx, size > 0 ? size : 2));
+  knot_rdata_t *rd = out.rdata;
+  for (const auto &r : rds) {
+    knot_rdata_init(rd, r.len, r.data);
+    rd = knot_rdataset_next(rd);
+  }
+  return out;
+}
+
+} // namespace
+
+SnapshotWriter::SnapshotWriter(Env &env, uint64_t id, const knot_dname_t *apex, SourceInfo source)
+    : env_(env), id_(id), apex_(apex, apex + knot_dname_size(apex)), source_(std::move(source)) {
+  knot_dname_to_lower(apex_.data());
+}
+
+Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::begin(Env &env, const knot_dname_t *apex,
+                                                              SourceInfo source) {
+  auto txn = env.begin_write();
+  if (!txn) {
+    return fail(txn.error());
+  }
+  MDB_val key = str_val(kMetaNextSnapshot);
+  MDB_val val;
+  uint64_t id = 1;
+  int rc = mdb_get(txn->get(), env.meta(), &key, &val);
+  if (rc == MDB_SUCCESS && val.mv_size == sizeof(id)) {
+    std::memcpy(&id, val.mv_data, sizeof(id));
+  }
+  uint64_t next = id + 1;
+  val = {sizeof(next), &next};
+  rc = mdb_put(txn->get(), env.meta(), &key, &val, 0);
+
+  // Registered as "building" so that a crash before publish leaves something GC can find.
+  uint8_t idkey[8];
+  put_be64(idkey, id);
+  std::vector<uint8_t> rec(sizeof(SnapshotRecord) + knot_dname_size(apex));
+  SnapshotRecord sr{};
+  sr.state = SnapshotState::kBuilding;
+  sr.created_ns = now_ns();
+  std::memcpy(rec.data(), &sr, sizeof(sr));
+  std::memcpy(rec.data() + sizeof(sr), apex, knot_dname_size(apex));
+  MDB_val k{8, idkey}, v{rec.size(), rec.data()};
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_put(txn->get(), env.snapshots(), &k, &v, 0);
+  }
+  if (rc == MDB_SUCCESS) {
+    rc = txn->commit();
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot start a snapshot: " + lmdb_error(rc));
+  }
+  return std::unique_ptr<SnapshotWriter>(new SnapshotWriter(env, id, apex, std::move(source)));
+}
+
+SnapshotWriter::~SnapshotWriter() {
+  if (!done_) {
+    abort();
+  }
+}
+
+Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rclass,
+                           uint32_t ttl, const uint8_t *rdata, uint16_t rdlen) {
+  if (rclass != KNOT_CLASS_IN) {
+    return fail("record of " + name_to_string(owner) + " has class " + std::to_string(rclass) +
+                ", only IN is served");
+  }
+  NameKey key;
+  if (!make_key(owner, apex_.data(), key)) {
+    return fail("record " + name_to_string(owner) + " is outside the zone " +
+                name_to_string(apex_.data()));
+  }
+  size_t at = staged_.size();
+  staged_.resize(at + 1 + key.len + 8 + rdlen);
+  uint8_t *p = staged_.data() + at;
+  p[0] = key.len;
+  std::memcpy(p + 1, key.data, key.len);
+  p += 1 + key.len;
+  std::memcpy(p, &type, 2);
+  std::memcpy(p + 2, &ttl, 4);
+  std::memcpy(p + 6, &rdlen, 2);
+  if (rdlen > 0) {
+    std::memcpy(p + 8, rdata, rdlen);
+  }
+  offsets_.push_back(static_cast<uint32_t>(at));
+  ++total_records_;
+  if (staged_.size() >= flush_bytes_) {
+    return flush();
+  }
+  return Ok{};
+}
+
+Status SnapshotWriter::add(const knot_rrset_t &rrset) {
+  knot_rdata_t *rd = rrset.rrs.rdata;
+  for (uint16_t i = 0; i < rrset.rrs.count; ++i) {
+    auto st = add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd->data, rd->len);
+    if (!st) {
+      return st;
+    }
+    rd = knot_rdataset_next(rd);
+  }
+  return Ok{};
+}
+
+Status SnapshotWriter::flush() {
+  if (offsets_.empty()) {
+    return Ok{};
+  }
+  // Stable: for equal (owner, type) the first TTL seen wins, as when Knot DNS loads a file.
+  std::stable_sort(offsets_.begin(), offsets_.end(), [this](uint32_t a, uint32_t b) {
+    Staged x = decode_staged(staged_.data() + a), y = decode_staged(staged_.data() + b);
+    int c = compare_keys(x.key, x.key_len, y.key, y.key_len);
+    return c != 0 ? c < 0 : x.type < y.type;
+  });
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto room = env_.ensure_room(staged_.size() * 2 + (size_t{4} << 20));
+    if (!room) {
+      return room;
+    }
+    bool map_full = false;
+    auto st = flush_once(map_full);
+    if (!map_full) {
+      if (st) {
+        staged_.clear();
+        offsets_.clear();
+        flushed_any_ = true;
+      }
+      return st;
+    }
+    if (auto g = env_.grow(); !g) {
+      return g;
+    }
+  }
+  return fail("storage map keeps filling up while writing a snapshot");
+}
+
+Status SnapshotWriter::flush_once(bool &map_full) {
+  auto txn = env_.begin_write();
+  if (!txn) {
+    return fail(txn.error());
+  }
+  Arena arena(1 << 20);
+  std::vector<NodeRRset> rrsets;
+  std::vector<uint8_t> value;
+  DbKey dbkey;
+  // Keys of a fresh snapshot sort above every existing key (ids only grow), and staged keys
+  // are sorted, so the first flush can append; later flushes may meet written nodes and merge.
+  unsigned put_flags = 0;
+  if (!flushed_any_) {
+    MDB_cursor *cur = nullptr;
+    MDB_val lk, lv;
+    if (mdb_cursor_open(txn->get(), env_.nodes(), &cur) == MDB_SUCCESS) {
+      int rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+      if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && key_snapshot(lk) < id_)) {
+        put_flags = MDB_APPEND;
+      }
+      mdb_cursor_close(cur);
+    }
+  }
+  std::vector<RdataRef> rds;
+  size_t i = 0;
+  while (i < offsets_.size()) {
+    Staged first = decode_staged(staged_.data() + offsets_[i]);
+    rrsets.clear();
+    arena.reset();
+    make_db_key(id_, first.key, first.key_len, dbkey);
+    MDB_val k = dbkey.val(), v;
+    NodeView old;
+    if (put_flags == 0 && mdb_get(txn->get(), env_.nodes(), &k, &v) == MDB_SUCCESS) {
+      old = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    }
+    while (i < offsets_.size()) {
+      Staged s = decode_staged(staged_.data() + offsets_[i]);
+      if (compare_keys(s.key, s.key_len, first.key, first.key_len) != 0) {
+        break;
+      }
+      // All staged records of this (owner, type), plus what an earlier flush stored.
+      uint32_t ttl = s.ttl;
+      rds.clear();
+      RRsetView prev;
+      if (old.valid() && old.find(s.type, prev)) {
+        ttl = prev.ttl;
+        knot_rdata_t *rd = prev.rrs.rdata;
+        for (uint16_t r = 0; r < prev.rrs.count; ++r, rd = knot_rdataset_next(rd)) {
+          rds.push_back({rd->data, rd->len});
+        }
+      }
+      for (; i < offsets_.size(); ++i) {
+        Staged t = decode_staged(staged_.data() + offsets_[i]);
+        if (t.type != s.type || compare_keys(t.key, t.key_len, first.key, first.key_len) != 0) {
+          break;
+        }
+        rds.push_back({t.rdata, t.rdlen});
+      }
+      rrsets.push_back(NodeRRset{s.type, ttl, build_rdataset(rds, arena.mm())});
+    }
+    if (old.valid()) {
+      for (uint16_t r = 0; r < old.count(); ++r) {
+        RRsetView rv = old.at(r);
+        bool merged = std::any_of(rrsets.begin(), rrsets.end(),
+                                  [&](const NodeRRset &n) { return n.type == rv.type; });
+        if (!merged) {
+          rrsets.push_back(NodeRRset{rv.type, rv.ttl, rv.rrs});
+        }
+      }
+    }
+    encode_node(own_flags(rrsets, first.key_len == 0), rrsets, value);
+    v = {value.size(), value.data()};
+    int rc = mdb_put(txn->get(), env_.nodes(), &k, &v, put_flags);
+    if (rc == MDB_MAP_FULL) {
+      map_full = true;
+      return fail(lmdb_error(rc));
+    }
+    if (rc != MDB_SUCCESS) {
+      return fail("cannot write snapshot: " + lmdb_error(rc));
+    }
+  }
+  int rc = txn->commit();
+  if (rc == MDB_MAP_FULL) {
+    map_full = true;
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot write snapshot: " + lmdb_error(rc));
+  }
+  return Ok{};
+}
+
+void SnapshotWriter::abort() {
+  done_ = true;
+  staged_.clear();
+  offsets_.clear();
+  (void)delete_snapshot(env_, id_);
+}
+
+} // namespace holdfast::store

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+// Snapshot writer: build a new version of one zone, then publish it atomically or abort.
+//
+//   begin() ──► add()* ──► publish()  (one write txn: flags, empty non-terminals, checks, flip)
+//                  └─────► abort() / destructor  (the partial snapshot is garbage-collected)
+//
+// Records may arrive in any order. They are staged in memory up to a bound, sorted, and
+// flushed into the snapshot's key range in their own write transactions, so a zone of any
+// size loads in bounded memory and the map can grow between flushes. Nothing is visible to
+// readers until publish() commits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/knot.h"
+
+#include "common/result.h"
+#include "store/env.h"
+#include "store/schema.h"
+
+namespace holdfast::store {
+
+struct SourceInfo {
+  SourceKind kind = SourceKind::kZoneFile;
+  std::string source;  // zone file path or master address
+  int64_t mtime_ns = 0;
+  uint64_t size = 0;
+  uint64_t inode = 0;
+};
+
+struct Published {
+  uint64_t snapshot = 0;
+  uint32_t serial = 0;
+  size_t records = 0;
+  size_t nodes = 0;
+};
+
+class SnapshotWriter {
+public:
+  static Result<std::unique_ptr<SnapshotWriter>> begin(Env &env, const knot_dname_t *apex,
+                                                       SourceInfo source);
+  ~SnapshotWriter();
+  SnapshotWriter(const SnapshotWriter &) = delete;
+  SnapshotWriter &operator=(const SnapshotWriter &) = delete;
+
+  // Adds one record. The owner must be at or below the apex and the class IN.
+  Status add(const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+             const uint8_t *rdata, uint16_t rdlen);
+  // Adds every record of an RRset.
+  Status add(const knot_rrset_t &rrset);
+  size_t staged_records() const { return total_records_; }
+
+  [[nodiscard]] Result<Published> publish();
+  void abort();
+
+  // Staging bound before a flush; tests lower it to exercise the multi-flush path.
+  void set_flush_bytes(size_t bytes) { flush_bytes_ = bytes; }
+
+private:
+  SnapshotWriter(Env &env, uint64_t id, const knot_dname_t *apex, SourceInfo source);
+  Status flush();
+  Status flush_once(bool &map_full);
+
+  Env &env_;
+  uint64_t id_;
+  std::vector<uint8_t> apex_;
+  SourceInfo source_;
+  std::vector<uint8_t> staged_;      // [u8 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
+  std::vector<uint32_t> offsets_;
+  size_t flush_bytes_ = size_t{256} << 20;
+  size_t total_records_ = 0;
+  bool flushed_any_ = false;
+  bool done_ = false;
+};
+
+// Deletes a snapshot's nodes and its record, in bounded write transactions.
+Status delete_snapshot(Env &env, uint64_t id);
+// Deletes every snapshot no zone references (crashed builds, versions older than previous).
+Status collect_garbage(Env &env, size_t *deleted = nullptr);
+// Removes a zone from the store (it stops being served) and deletes its snapshots.
+Status remove_zone(Env &env, const knot_dname_t *apex);
+
+struct ZoneInfo {
+  std::vector<uint8_t> apex;
+  ZoneRecord record{};
+  std::string source;
+};
+// Decodes a "zones" entry.
+std::optional<ZoneInfo> parse_zone(const MDB_val &key, const MDB_val &value);
+// The stored record of one zone, if any.
+std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex);
+std::vector<ZoneInfo> list_zones(Env &env);
+
+} // namespace holdfast::store

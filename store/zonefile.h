@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// Primary zones: RFC 1035 master files parsed with libzscanner into a snapshot.
+#pragma once
+
+#include <string>
+
+#include "common/knot.h"
+
+#include "common/result.h"
+#include "store/env.h"
+#include "store/writer.h"
+
+namespace holdfast::store {
+
+enum class LoadOutcome {
+  kLoaded,    // parsed and published
+  kUnchanged, // the stored snapshot came from this file as it is now: nothing parsed
+};
+
+struct ZoneFileLoad {
+  LoadOutcome outcome = LoadOutcome::kLoaded;
+  Published published;
+  double seconds = 0;
+};
+
+// Loads `path` as zone `apex` unless the zone's stored snapshot was made from the same file
+// (same path, size, mtime and inode) and `force` is false. On any error the previously
+// published snapshot stays current; the message names the file and line.
+Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
+                                    bool force = false);
+
+// Parses the file without storing anything (`holdfast check`). Returns the record count.
+Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path);
+
+} // namespace holdfast::store
