@@ -86,7 +86,8 @@ def normalize(query, wire):
     if wire is None:
         return {"status": "no response"}
     if isinstance(wire, Exception):
-        return {"status": "error %s" % type(wire).__name__}
+        # A reset or closed TCP connection is the stream version of a dropped datagram.
+        return {"status": "no response", "_detail": type(wire).__name__}
     out = {"status": "ok"}
     if len(wire) < 12:
         out["status"] = "short packet (%d bytes)" % len(wire)

@@ -233,6 +233,7 @@ def parse_args():
     p.add_argument("--with-nsd", action="store_true",
                    help="with --peer holdfast: also run nsd and check known differences")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--zones-dir", default=ZONES_DIR, help="directory with the zone files")
     p.add_argument("--show", type=int, default=8, help="detailed diffs to print")
     p.add_argument("--groups", action="store_true",
                    help="print every group of unexplained differences (tag, fields)")
@@ -261,7 +262,8 @@ def print_case(query, ref, other, nsd, fields, names):
 
 
 def run(args, workdir):
-    zones = [(origin, os.path.join(ZONES_DIR, fname)) for origin, fname in ZONES]
+    zones = [(origin, os.path.join(os.path.abspath(args.zones_dir), fname))
+             for origin, fname in ZONES]
     queries = corpus.build(zones, args.seed)
     if args.tag:
         queries = [q for q in queries if q.tag in args.tag]
