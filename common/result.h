@@ -22,7 +22,9 @@ public:
   T &value() { return std::get<T>(v_); }
   const T &value() const { return std::get<T>(v_); }
   T &operator*() { return value(); }
+  const T &operator*() const { return value(); }
   T *operator->() { return &value(); }
+  const T *operator->() const { return &value(); }
   const std::string &error() const { return std::get<Error>(v_).message; }
 
 private:

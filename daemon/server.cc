@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -32,7 +33,7 @@ public:
   ~ZoneLoader() {
     {
       std::lock_guard lock(mu_);
-      stop_ = true;
+      stop_.store(true);
     }
     cv_.notify_one();
     thread_.join();
@@ -61,27 +62,35 @@ private:
   }
 
   void load_all() {
+    std::vector<store::ZoneFileJob> jobs;
     for (const auto &z : cfg_.zones) {
-      {
-        std::lock_guard lock(mu_);
-        if (stop_) {
-          return;
-        }
-      }
-      auto r = store::load_zone_file(env_, z.apex.data(), z.file);
-      if (!r) {
-        zone_log(spdlog::level::err, z.domain, "zone file not loaded, previous snapshot kept: {}",
-                 r.error());
-        continue;
-      }
-      if (r->outcome == store::LoadOutcome::kUnchanged) {
-        zone_log(spdlog::level::info, z.domain, "zone file unchanged, serving stored serial {}",
-                 r->published.serial);
-      } else {
-        zone_log(spdlog::level::info, z.domain, "loaded from {}, serial {}, {} records, {:.3f} s",
-                 z.file, r->published.serial, r->published.records, r->seconds);
-      }
+      jobs.push_back({z.apex.data(), z.file});
     }
+    size_t loaded = 0, unchanged = 0, failed = 0;
+    auto start = std::chrono::steady_clock::now();
+    store::load_zone_files(
+        env_, jobs,
+        [&](size_t i, const Result<store::ZoneFileLoad> &r) {
+          const auto &z = cfg_.zones[i];
+          if (!r) {
+            ++failed;
+            zone_log(spdlog::level::err, z.domain,
+                     "zone file not loaded, previous snapshot kept: {}", r.error());
+          } else if (r->outcome == store::LoadOutcome::kUnchanged) {
+            ++unchanged;
+            zone_log(spdlog::level::debug, z.domain, "zone file unchanged, serial {}",
+                     r->published.serial);
+          } else {
+            ++loaded;
+            zone_log(spdlog::level::info, z.domain, "loaded from {}, serial {}, {} records",
+                     z.file, r->published.serial, r->published.records);
+          }
+        },
+        &stop_);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("zone files: {} loaded, {} unchanged, {} failed, {:.3f} s", loaded, unchanged,
+                 failed, secs);
   }
 
   store::Env &env_;
@@ -89,7 +98,7 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 

@@ -111,28 +111,13 @@ std::optional<ZoneInfo> parse_zone(const MDB_val &k, const MDB_val &v) {
   return info;
 }
 
-Result<Published> SnapshotWriter::publish() {
-  if (auto st = flush(); !st) {
-    abort();
-    return fail(st.error());
-  }
-  auto room = env_.ensure_room(size_t{16} << 20);
-  if (!room) {
-    abort();
-    return fail(room.error());
-  }
-  auto txn = env_.begin_write();
-  if (!txn) {
-    abort();
-    return fail(txn.error());
-  }
+Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete,
+                                bool &map_full) {
   MDB_cursor *cur = nullptr;
-  if (int rc = mdb_cursor_open(txn->get(), env_.nodes(), &cur); rc != MDB_SUCCESS) {
-    abort();
+  if (int rc = mdb_cursor_open(txn, env_.nodes(), &cur); rc != MDB_SUCCESS) {
     return fail(lmdb_error(rc));
   }
-
-  Published out;
+  out = Published{};
   out.snapshot = id_;
   std::vector<PathEntry> path;
   std::vector<PendingEnt> ents;
@@ -216,12 +201,12 @@ Result<Published> SnapshotWriter::publish() {
     DbKey dk;
     make_db_key(id_, ents[i].key, dk);
     MDB_val ek = dk.val(), ev{value.size(), value.data()};
-    if (int prc = mdb_put(txn->get(), env_.nodes(), &ek, &ev, 0); prc != MDB_SUCCESS) {
+    if (int prc = mdb_put(txn, env_.nodes(), &ek, &ev, 0); prc != MDB_SUCCESS) {
       error = "cannot publish: " + lmdb_error(prc);
     }
   }
   for (size_t i = 0; error.empty() && i < wildcard_parents.size(); ++i) {
-    if (auto st = set_flags(txn->get(), env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild);
+    if (auto st = set_flags(txn, env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild);
         !st) {
       error = st.error();
     }
@@ -232,11 +217,11 @@ Result<Published> SnapshotWriter::publish() {
   std::optional<ZoneInfo> old;
   {
     MDB_val zk{apex_.size(), apex_.data()}, zv;
-    if (mdb_get(txn->get(), env_.zones(), &zk, &zv) == MDB_SUCCESS) {
+    if (mdb_get(txn, env_.zones(), &zk, &zv) == MDB_SUCCESS) {
       old = parse_zone(zk, zv);
     }
   }
-  uint64_t obsolete = 0;
+  obsolete = 0;
   if (error.empty()) {
     ZoneRecord rec{};
     rec.current = id_;
@@ -257,80 +242,151 @@ Result<Published> SnapshotWriter::publish() {
     uint8_t idkey[8];
     put_be64(idkey, id_);
     MDB_val sk{8, idkey}, sv;
-    int prc = mdb_put(txn->get(), env_.zones(), &zk, &zv, 0);
+    int prc = mdb_put(txn, env_.zones(), &zk, &zv, 0);
     if (prc == MDB_SUCCESS) {
-      prc = mdb_get(txn->get(), env_.snapshots(), &sk, &sv);
+      prc = mdb_get(txn, env_.snapshots(), &sk, &sv);
     }
     if (prc == MDB_SUCCESS) {
       std::vector<uint8_t> srec(static_cast<uint8_t *>(sv.mv_data),
                                 static_cast<uint8_t *>(sv.mv_data) + sv.mv_size);
       srec[0] = static_cast<uint8_t>(SnapshotState::kPublished);
       sv = {srec.size(), srec.data()};
-      prc = mdb_put(txn->get(), env_.snapshots(), &sk, &sv, 0);
-    }
-    if (prc == MDB_SUCCESS) {
-      prc = txn->commit();
+      prc = mdb_put(txn, env_.snapshots(), &sk, &sv, 0);
     }
     if (prc != MDB_SUCCESS) {
       error = "cannot publish: " + lmdb_error(prc);
     }
   }
+  map_full = error.find(mdb_strerror(MDB_MAP_FULL)) != std::string::npos;
   if (!error.empty()) {
-    txn->abort();
-    abort();
     return fail(error);
   }
-  done_ = true;
-  if (obsolete != 0 && obsolete != id_) {
-    (void)delete_snapshot(env_, obsolete);
+  return Ok{};
+}
+
+Result<Published> SnapshotWriter::publish() {
+  Published out;
+  uint64_t obsolete = 0;
+  if (shared_ != nullptr) {
+    bool map_full = false;
+    auto st = write_staged(shared_, map_full);
+    if (st) {
+      clear_staged();
+      st = finalize(shared_, out, obsolete, map_full);
+    }
+    if (st && obsolete != 0 && obsolete != id_) {
+      auto del = delete_snapshot_in(shared_, env_, obsolete, SIZE_MAX);
+      if (!del) {
+        st = fail(del.error());
+      }
+    }
+    if (!st) {
+      abort();
+      return fail(st.error());
+    }
+    done_ = true;
+    return out;
   }
-  return out;
+  // Own transactions: what is still staged, the finalize pass and the flip commit together.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto room = env_.ensure_room(staged_.size() * 2 + (size_t{16} << 20));
+    if (!room) {
+      abort();
+      return fail(room.error());
+    }
+    auto txn = env_.begin_write();
+    if (!txn) {
+      abort();
+      return fail(txn.error());
+    }
+    uint64_t id_before = id_;
+    bool map_full = false;
+    auto st = write_staged(txn->get(), map_full);
+    if (st) {
+      st = finalize(txn->get(), out, obsolete, map_full);
+    }
+    int rc = st ? txn->commit() : MDB_SUCCESS;
+    map_full = map_full || rc == MDB_MAP_FULL;
+    if (map_full) {
+      txn->abort();
+      id_ = id_before;
+      if (auto g = env_.grow(); !g) {
+        abort();
+        return fail(g.error());
+      }
+      continue;
+    }
+    if (!st || rc != MDB_SUCCESS) {
+      txn->abort();
+      abort();
+      return fail(st ? "cannot publish: " + lmdb_error(rc) : st.error());
+    }
+    clear_staged();
+    done_ = true;
+    if (obsolete != 0 && obsolete != id_) {
+      (void)delete_snapshot(env_, obsolete);
+    }
+    return out;
+  }
+  abort();
+  return fail("storage map keeps filling up while publishing a snapshot");
+}
+
+Result<bool> delete_snapshot_in(MDB_txn *txn, Env &env, uint64_t id, size_t max) {
+  MDB_cursor *cur = nullptr;
+  if (int rc = mdb_cursor_open(txn, env.nodes(), &cur); rc != MDB_SUCCESS) {
+    return fail(lmdb_error(rc));
+  }
+  DbKey start;
+  make_db_key(id, nullptr, 0, start);
+  MDB_val k = start.val(), v;
+  size_t n = 0;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS && key_snapshot(k) == id && n < max) {
+    rc = mdb_cursor_del(cur, 0);
+    ++n;
+    if (rc == MDB_SUCCESS) {
+      rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+    }
+  }
+  mdb_cursor_close(cur);
+  if (n == max) {
+    return false;
+  }
+  uint8_t idkey[8];
+  put_be64(idkey, id);
+  MDB_val sk{8, idkey};
+  (void)mdb_del(txn, env.snapshots(), &sk, nullptr);
+  return true;
 }
 
 Status delete_snapshot(Env &env, uint64_t id) {
-  constexpr size_t kBatch = 100000;
+  constexpr size_t kBatch = 100000; // bounded transactions: readers keep old pages meanwhile
   for (;;) {
     auto txn = env.begin_write();
     if (!txn) {
       return fail(txn.error());
     }
-    MDB_cursor *cur = nullptr;
-    if (int rc = mdb_cursor_open(txn->get(), env.nodes(), &cur); rc != MDB_SUCCESS) {
-      return fail(lmdb_error(rc));
+    auto done = delete_snapshot_in(txn->get(), env, id, kBatch);
+    if (!done) {
+      return fail(done.error());
     }
-    DbKey start;
-    make_db_key(id, nullptr, 0, start);
-    MDB_val k = start.val(), v;
-    size_t n = 0;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS && key_snapshot(k) == id && n < kBatch) {
-      rc = mdb_cursor_del(cur, 0);
-      ++n;
-      if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
-      }
+    if (int rc = txn->commit(); rc != MDB_SUCCESS) {
+      return fail("cannot delete snapshot: " + lmdb_error(rc));
     }
-    mdb_cursor_close(cur);
-    bool more = n == kBatch;
-    if (!more) {
-      uint8_t idkey[8];
-      put_be64(idkey, id);
-      MDB_val sk{8, idkey};
-      (void)mdb_del(txn->get(), env.snapshots(), &sk, nullptr);
-    }
-    if (int crc = txn->commit(); crc != MDB_SUCCESS) {
-      return fail("cannot delete snapshot: " + lmdb_error(crc));
-    }
-    if (!more) {
+    if (*done) {
       return Ok{};
     }
   }
 }
 
-std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex) {
-  MDB_txn *txn = nullptr;
-  if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) {
-    return std::nullopt;
+std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *txn) {
+  MDB_txn *own = nullptr;
+  if (txn == nullptr) {
+    if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &own) != MDB_SUCCESS) {
+      return std::nullopt;
+    }
+    txn = own;
   }
   std::vector<uint8_t> key(apex, apex + knot_dname_size(apex));
   knot_dname_to_lower(key.data());
@@ -339,7 +395,9 @@ std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex) {
   if (mdb_get(txn, env.zones(), &k, &v) == MDB_SUCCESS) {
     out = parse_zone(k, v);
   }
-  mdb_txn_abort(txn);
+  if (own != nullptr) {
+    mdb_txn_abort(own);
+  }
   return out;
 }
 

@@ -89,48 +89,50 @@ knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
 
 } // namespace
 
-SnapshotWriter::SnapshotWriter(Env &env, uint64_t id, const knot_dname_t *apex, SourceInfo source)
-    : env_(env), id_(id), apex_(apex, apex + knot_dname_size(apex)), source_(std::move(source)) {
+SnapshotWriter::SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source,
+                               MDB_txn *shared)
+    : env_(env), shared_(shared), apex_(apex, apex + knot_dname_size(apex)),
+      source_(std::move(source)) {
   knot_dname_to_lower(apex_.data());
 }
 
 Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::begin(Env &env, const knot_dname_t *apex,
-                                                              SourceInfo source) {
-  auto txn = env.begin_write();
-  if (!txn) {
-    return fail(txn.error());
+                                                              SourceInfo source, MDB_txn *shared) {
+  return std::unique_ptr<SnapshotWriter>(new SnapshotWriter(env, apex, std::move(source), shared));
+}
+
+Status SnapshotWriter::register_id(MDB_txn *txn) {
+  if (id_ != 0) {
+    return Ok{};
   }
   MDB_val key = str_val(kMetaNextSnapshot);
   MDB_val val;
   uint64_t id = 1;
-  int rc = mdb_get(txn->get(), env.meta(), &key, &val);
+  int rc = mdb_get(txn, env_.meta(), &key, &val);
   if (rc == MDB_SUCCESS && val.mv_size == sizeof(id)) {
     std::memcpy(&id, val.mv_data, sizeof(id));
   }
   uint64_t next = id + 1;
   val = {sizeof(next), &next};
-  rc = mdb_put(txn->get(), env.meta(), &key, &val, 0);
-
+  rc = mdb_put(txn, env_.meta(), &key, &val, 0);
   // Registered as "building" so that a crash before publish leaves something GC can find.
   uint8_t idkey[8];
   put_be64(idkey, id);
-  std::vector<uint8_t> rec(sizeof(SnapshotRecord) + knot_dname_size(apex));
+  std::vector<uint8_t> rec(sizeof(SnapshotRecord) + apex_.size());
   SnapshotRecord sr{};
   sr.state = SnapshotState::kBuilding;
   sr.created_ns = now_ns();
   std::memcpy(rec.data(), &sr, sizeof(sr));
-  std::memcpy(rec.data() + sizeof(sr), apex, knot_dname_size(apex));
+  std::memcpy(rec.data() + sizeof(sr), apex_.data(), apex_.size());
   MDB_val k{8, idkey}, v{rec.size(), rec.data()};
   if (rc == MDB_SUCCESS) {
-    rc = mdb_put(txn->get(), env.snapshots(), &k, &v, 0);
-  }
-  if (rc == MDB_SUCCESS) {
-    rc = txn->commit();
+    rc = mdb_put(txn, env_.snapshots(), &k, &v, 0);
   }
   if (rc != MDB_SUCCESS) {
     return fail("cannot start a snapshot: " + lmdb_error(rc));
   }
-  return std::unique_ptr<SnapshotWriter>(new SnapshotWriter(env, id, apex, std::move(source)));
+  id_ = id;
+  return Ok{};
 }
 
 SnapshotWriter::~SnapshotWriter() {
@@ -182,7 +184,61 @@ Status SnapshotWriter::add(const knot_rrset_t &rrset) {
   return Ok{};
 }
 
+void SnapshotWriter::clear_staged() {
+  staged_.clear();
+  offsets_.clear();
+}
+
 Status SnapshotWriter::flush() {
+  if (offsets_.empty()) {
+    return Ok{};
+  }
+  if (shared_ != nullptr) {
+    bool map_full = false;
+    auto st = write_staged(shared_, map_full);
+    if (st) {
+      clear_staged();
+      flushed_any_ = true;
+    }
+    return st;
+  }
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto room = env_.ensure_room(staged_.size() * 2 + (size_t{4} << 20));
+    if (!room) {
+      return room;
+    }
+    auto txn = env_.begin_write();
+    if (!txn) {
+      return fail(txn.error());
+    }
+    uint64_t id_before = id_;
+    bool map_full = false;
+    auto st = write_staged(txn->get(), map_full);
+    int rc = st ? txn->commit() : MDB_SUCCESS;
+    map_full = map_full || rc == MDB_MAP_FULL;
+    if (!map_full) {
+      if (!st) {
+        return st;
+      }
+      if (rc != MDB_SUCCESS) {
+        return fail("cannot write snapshot: " + lmdb_error(rc));
+      }
+      clear_staged();
+      flushed_any_ = true;
+      return Ok{};
+    }
+    id_ = id_before; // the aborted transaction took the id allocation with it
+    if (auto g = env_.grow(); !g) {
+      return g;
+    }
+  }
+  return fail("storage map keeps filling up while writing a snapshot");
+}
+
+Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
+  if (auto st = register_id(txn); !st) {
+    return st;
+  }
   if (offsets_.empty()) {
     return Ok{};
   }
@@ -192,33 +248,6 @@ Status SnapshotWriter::flush() {
     int c = compare_keys(x.key, x.key_len, y.key, y.key_len);
     return c != 0 ? c < 0 : x.type < y.type;
   });
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    auto room = env_.ensure_room(staged_.size() * 2 + (size_t{4} << 20));
-    if (!room) {
-      return room;
-    }
-    bool map_full = false;
-    auto st = flush_once(map_full);
-    if (!map_full) {
-      if (st) {
-        staged_.clear();
-        offsets_.clear();
-        flushed_any_ = true;
-      }
-      return st;
-    }
-    if (auto g = env_.grow(); !g) {
-      return g;
-    }
-  }
-  return fail("storage map keeps filling up while writing a snapshot");
-}
-
-Status SnapshotWriter::flush_once(bool &map_full) {
-  auto txn = env_.begin_write();
-  if (!txn) {
-    return fail(txn.error());
-  }
   Arena arena(1 << 20);
   std::vector<NodeRRset> rrsets;
   std::vector<uint8_t> value;
@@ -229,7 +258,7 @@ Status SnapshotWriter::flush_once(bool &map_full) {
   if (!flushed_any_) {
     MDB_cursor *cur = nullptr;
     MDB_val lk, lv;
-    if (mdb_cursor_open(txn->get(), env_.nodes(), &cur) == MDB_SUCCESS) {
+    if (mdb_cursor_open(txn, env_.nodes(), &cur) == MDB_SUCCESS) {
       int rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
       if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && key_snapshot(lk) < id_)) {
         put_flags = MDB_APPEND;
@@ -246,7 +275,7 @@ Status SnapshotWriter::flush_once(bool &map_full) {
     make_db_key(id_, first.key, first.key_len, dbkey);
     MDB_val k = dbkey.val(), v;
     NodeView old;
-    if (put_flags == 0 && mdb_get(txn->get(), env_.nodes(), &k, &v) == MDB_SUCCESS) {
+    if (put_flags == 0 && mdb_get(txn, env_.nodes(), &k, &v) == MDB_SUCCESS) {
       old = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
     }
     while (i < offsets_.size()) {
@@ -286,7 +315,7 @@ Status SnapshotWriter::flush_once(bool &map_full) {
     }
     encode_node(own_flags(rrsets, first.key_len == 0), rrsets, value);
     v = {value.size(), value.data()};
-    int rc = mdb_put(txn->get(), env_.nodes(), &k, &v, put_flags);
+    int rc = mdb_put(txn, env_.nodes(), &k, &v, put_flags);
     if (rc == MDB_MAP_FULL) {
       map_full = true;
       return fail(lmdb_error(rc));
@@ -295,21 +324,20 @@ Status SnapshotWriter::flush_once(bool &map_full) {
       return fail("cannot write snapshot: " + lmdb_error(rc));
     }
   }
-  int rc = txn->commit();
-  if (rc == MDB_MAP_FULL) {
-    map_full = true;
-  }
-  if (rc != MDB_SUCCESS) {
-    return fail("cannot write snapshot: " + lmdb_error(rc));
-  }
   return Ok{};
 }
 
 void SnapshotWriter::abort() {
   done_ = true;
-  staged_.clear();
-  offsets_.clear();
-  (void)delete_snapshot(env_, id_);
+  clear_staged();
+  if (id_ == 0) {
+    return; // nothing was written
+  }
+  if (shared_ != nullptr) {
+    (void)delete_snapshot_in(shared_, env_, id_, SIZE_MAX);
+  } else {
+    (void)delete_snapshot(env_, id_);
+  }
 }
 
 } // namespace holdfast::store

@@ -7,7 +7,11 @@
 // Records may arrive in any order. They are staged in memory up to a bound, sorted, and
 // flushed into the snapshot's key range in their own write transactions, so a zone of any
 // size loads in bounded memory and the map can grow between flushes. Nothing is visible to
-// readers until publish() commits.
+// readers until publish() commits. A zone that fits in the staging bound is written, checked
+// and published in a single transaction.
+//
+// With a caller-owned transaction (`shared`), nothing is committed here: the caller publishes
+// many small zones with one commit (one fsync) and must make room in the map beforehand.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +46,8 @@ struct Published {
 class SnapshotWriter {
 public:
   static Result<std::unique_ptr<SnapshotWriter>> begin(Env &env, const knot_dname_t *apex,
-                                                       SourceInfo source);
+                                                       SourceInfo source,
+                                                       MDB_txn *shared = nullptr);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter &) = delete;
   SnapshotWriter &operator=(const SnapshotWriter &) = delete;
@@ -61,12 +66,18 @@ public:
   void set_flush_bytes(size_t bytes) { flush_bytes_ = bytes; }
 
 private:
-  SnapshotWriter(Env &env, uint64_t id, const knot_dname_t *apex, SourceInfo source);
+  SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared);
   Status flush();
-  Status flush_once(bool &map_full);
+  // Writes the staged records into `txn` (allocating the snapshot id on first use).
+  Status write_staged(MDB_txn *txn, bool &map_full);
+  Status register_id(MDB_txn *txn);
+  // Flags, empty non-terminals, checks and the flip of the zone record, inside `txn`.
+  Status finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full);
+  void clear_staged();
 
   Env &env_;
-  uint64_t id_;
+  MDB_txn *shared_;
+  uint64_t id_ = 0;  // 0 until the first write transaction allocates it
   std::vector<uint8_t> apex_;
   SourceInfo source_;
   std::vector<uint8_t> staged_;      // [u8 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
@@ -79,6 +90,9 @@ private:
 
 // Deletes a snapshot's nodes and its record, in bounded write transactions.
 Status delete_snapshot(Env &env, uint64_t id);
+// Deletes up to `max` nodes of a snapshot inside `txn`, and its record once no node is left.
+// Returns true when the snapshot is gone.
+Result<bool> delete_snapshot_in(MDB_txn *txn, Env &env, uint64_t id, size_t max);
 // Deletes every snapshot no zone references (crashed builds, versions older than previous).
 Status collect_garbage(Env &env, size_t *deleted = nullptr);
 // Removes a zone from the store (it stops being served) and deletes its snapshots.
@@ -91,8 +105,8 @@ struct ZoneInfo {
 };
 // Decodes a "zones" entry.
 std::optional<ZoneInfo> parse_zone(const MDB_val &key, const MDB_val &value);
-// The stored record of one zone, if any.
-std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex);
+// The stored record of one zone, if any (read inside `txn` when given).
+std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *txn = nullptr);
 std::vector<ZoneInfo> list_zones(Env &env);
 
 } // namespace holdfast::store

@@ -88,7 +88,7 @@ Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path
 }
 
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
-                                    bool force) {
+                                    bool force, MDB_txn *shared) {
   auto start = std::chrono::steady_clock::now();
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) {
@@ -103,7 +103,7 @@ Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const st
 
   ZoneFileLoad out;
   if (!force) {
-    auto stored = read_zone(env, apex);
+    auto stored = read_zone(env, apex, shared);
     if (stored && stored->record.source_kind == SourceKind::kZoneFile && stored->source == path &&
         stored->record.source_mtime_ns == source.mtime_ns &&
         stored->record.source_size == source.size && stored->record.source_inode == source.inode) {
@@ -114,7 +114,7 @@ Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const st
       return out;
     }
   }
-  auto writer = SnapshotWriter::begin(env, apex, source);
+  auto writer = SnapshotWriter::begin(env, apex, source, shared);
   if (!writer) {
     return fail(path + ": " + writer.error());
   }
@@ -132,6 +132,54 @@ Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const st
   out.published = *published;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
+                     const std::function<void(size_t, const Result<ZoneFileLoad> &)> &done,
+                     const std::atomic<bool> *stop) {
+  constexpr size_t kGroupZones = 512;
+  constexpr off_t kSmallFile = 1 << 20; // larger files get their own transactions
+  auto stopped = [stop] { return stop != nullptr && stop->load(); };
+  size_t i = 0;
+  while (i < jobs.size() && !stopped()) {
+    struct stat sb {};
+    if (::stat(jobs[i].path.c_str(), &sb) != 0 || sb.st_size >= kSmallFile) {
+      done(i, load_zone_file(env, jobs[i].apex, jobs[i].path));
+      ++i;
+      continue;
+    }
+    // A group of small files: room for all of them first, since a shared transaction cannot
+    // grow the map midway.
+    size_t end = i, bytes = 0;
+    while (end < jobs.size() && end - i < kGroupZones) {
+      struct stat jb {};
+      if (::stat(jobs[end].path.c_str(), &jb) != 0 || jb.st_size >= kSmallFile) {
+        break;
+      }
+      bytes += static_cast<size_t>(jb.st_size);
+      ++end;
+    }
+    bool committed = false;
+    std::vector<Result<ZoneFileLoad>> results;
+    if (env.ensure_room(bytes * 8 + (size_t{16} << 20))) {
+      if (auto txn = env.begin_write()) {
+        for (size_t j = i; j < end; ++j) {
+          results.push_back(load_zone_file(env, jobs[j].apex, jobs[j].path, false, txn->get()));
+        }
+        committed = txn->commit() == MDB_SUCCESS;
+      }
+    }
+    if (committed) {
+      for (size_t j = i; j < end; ++j) {
+        done(j, results[j - i]);
+      }
+    } else {
+      for (size_t j = i; j < end && !stopped(); ++j) { // one by one, each with its own commits
+        done(j, load_zone_file(env, jobs[j].apex, jobs[j].path));
+      }
+    }
+    i = end;
+  }
 }
 
 } // namespace holdfast::store
