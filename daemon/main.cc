@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // holdfast command line: run, check, --version.
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -15,6 +16,9 @@
 #endif
 
 int main(int argc, char **argv) {
+  // A TCP client that hangs up before reading its answer must not kill the server: libuv
+  // writes with write(2), which raises SIGPIPE on a closed socket.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"holdfast: an authoritative DNS server that keeps serving its secondary zones "
                "from LMDB snapshots, even when every master is gone."};
   std::string libknot = std::to_string(KNOT_VERSION_MAJOR) + "." +

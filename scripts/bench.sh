@@ -295,6 +295,14 @@ v_hf="-"
 if [[ " ${active[*]} " == *" holdfast "* ]]; then
   v_hf=$(timeout 5 "$holdfast" --version 2>/dev/null | sed -n 1p || true)
   [ -n "$v_hf" ] || v_hf="git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  # A debug build would make holdfast look slow for the wrong reason: say which build this is.
+  cache="$(dirname "$holdfast")/CMakeCache.txt"
+  btype=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$cache" 2>/dev/null || true)
+  v_hf+=" [${btype:-unknown build type}]"
+  case "$btype" in
+    Release|RelWithDebInfo) ;;
+    *) note holdfast "build type '${btype:-unknown}' (from $cache); Release is what counts" ;;
+  esac
 fi
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 header="knotd $v_knot, nsd $v_nsd, dnsperf $v_perf, holdfast $v_hf; $cpu_model;"

@@ -15,6 +15,7 @@ namespace holdfast::serve {
 namespace {
 constexpr size_t kUdpMaxQuery = 4096;     // larger datagrams are not DNS queries we answer
 constexpr size_t kUdpMaxResponse = 4096; // udp-max-payload is capped to this
+constexpr size_t kTcpMaxQueued = 1 << 20;  // unsent answer bytes per TCP connection
 constexpr size_t kCmsgSize = CMSG_SPACE(sizeof(in6_pktinfo)) > CMSG_SPACE(sizeof(in_pktinfo))
                                  ? CMSG_SPACE(sizeof(in6_pktinfo))
                                  : CMSG_SPACE(sizeof(in_pktinfo));
@@ -346,6 +347,12 @@ void Worker::send_tcp(TcpConn *conn, const uint8_t *data, size_t len) {
     }
   }
   if (done == len) {
+    return;
+  }
+  // A client that pipelines queries but does not read its answers is cut off rather than
+  // allowed to pile up memory here.
+  if (uv_stream_get_write_queue_size(stream) > kTcpMaxQueued) {
+    close_conn(conn);
     return;
   }
   struct Pending {

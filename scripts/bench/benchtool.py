@@ -339,16 +339,17 @@ def cmd_report(args):
     out += align([dhead] + drows)
 
     out.append("")
-    out.append("# response codes (UDP, first round) -- should match across servers")
+    out.append("# response codes (first round) -- should match across servers and protocols")
     ref = None
     for s in servers:
-        codes = first_of(rows, s, "udp", "rcodes")
-        flag = ""
-        if codes and ref is None:
-            ref = (s, rcode_mix(codes))
-        elif codes and rcode_differs(ref[1], rcode_mix(codes)):
-            flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
-        out.append(f"{s:<9} {codes or '-'}{flag}")
+        for proto in ("udp", "tcp"):
+            codes = first_of(rows, s, proto, "rcodes")
+            flag = ""
+            if codes and ref is None:
+                ref = (f"{s} {proto}", rcode_mix(codes))
+            elif codes and rcode_differs(ref[1], rcode_mix(codes)):
+                flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
+            out.append(f"{s:<9} {proto}  {codes or '-'}{flag}")
     with open(args.results) as f:
         for line in f:
             if "\tnote\t" in line:
