@@ -95,7 +95,7 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
-             {"listen", "workers", "storage", "udp-max-payload", "identity", "version",
+             {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
               "tcp-idle-timeout", "tcp-max-clients"},
              "server", errs);
   if (auto l = n["listen"]) {
@@ -126,6 +126,9 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   }
   if (auto v = n["version"]) {
     cfg.serve.version = v.IsNull() ? "" : v.as<std::string>();
+  }
+  if (auto v = n["nsid"]) {
+    cfg.serve.nsid = v.IsNull() ? "" : v.as<std::string>();
   }
   if (auto t = n["tcp-idle-timeout"]) {
     if (!parse_duration_ms(t.as<std::string>(), cfg.worker.tcp_idle_timeout_ms) ||

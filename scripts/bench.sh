@@ -283,6 +283,7 @@ perf() {
   if [ "$proto" = tcp ]; then load=$tcp_load; else load=$udp_load; fi
   "${TOOL[@]}" perf --pid "$SRV_PID" --port "$SRV_PORT" --queries "$queries" --mode "$proto" \
     --clients "${load%,*}" --outstanding "${load#*,}" --client-cpu "$client_cpu" \
+    --server-cpu "$server_cpu" \
     --log "$T/logs/$name-dnsperf.log" "$@"
 }
 

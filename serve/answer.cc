@@ -168,9 +168,9 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
     return;
   }
   if (qtype == KNOT_RRTYPE_ANY && !node.empty()) {
-    for (uint16_t i = 0; i < node.count(); ++i) {
-      c.plan.add(Section::kAnswer, make_rr(owner, node.at(i)));
-    }
+    // RFC 8482 4.1: one RRset is a complete answer; like Knot DNS, the one of the lowest type
+    // (RRsets are stored in type order), over UDP and TCP alike.
+    c.plan.add(Section::kAnswer, make_rr(owner, node.at(0)));
     return;
   }
   RRsetView v;

@@ -49,12 +49,12 @@ uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &pl
   PlanRR rr{};
   knot_rrset_init(&rr.rr, const_cast<knot_dname_t *>(knot_pkt_wire_qname(query)),
                   KNOT_RRTYPE_TXT, KNOT_CLASS_CH, 0);
+  // Not authoritative data: AA stays clear, as Knot DNS and BIND answer these.
   rr.rr.rrs.count = 1;
   rr.rr.rrs.size = static_cast<uint32_t>(knot_rdata_size(rd->len));
   rr.rr.rrs.rdata = rd;
   rr.hint = KNOT_COMPR_HINT_QNAME;
   plan.add(Section::kAnswer, rr);
-  plan.aa = true;
   return KNOT_RCODE_NOERROR;
 }
 
@@ -131,6 +131,11 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     if (knot_pkt_has_dnssec(query)) {
       knot_edns_set_do(&opt);
     }
+    // RFC 5001: the server's NSID, only when asked for and configured.
+    if (!opts_.nsid.empty() && knot_pkt_edns_option(query, KNOT_EDNS_OPTION_NSID) != nullptr) {
+      knot_edns_add_option(&opt, KNOT_EDNS_OPTION_NSID, static_cast<uint16_t>(opts_.nsid.size()),
+                           reinterpret_cast<const uint8_t *>(opts_.nsid.data()), mm);
+    }
     knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
   }
 
@@ -146,10 +151,10 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     rcode = chaos_answer(query, opts_, plan, mm);
   } else if (qclass != KNOT_CLASS_IN && qclass != KNOT_CLASS_ANY) {
     rcode = KNOT_RCODE_REFUSED;
-  } else if (knot_rrtype_is_metatype(qtype) && qtype != KNOT_RRTYPE_ANY) {
-    // Zone transfers are not served yet; TSIG/OPT/TKEY are not questions.
-    rcode = (qtype == KNOT_RRTYPE_AXFR || qtype == KNOT_RRTYPE_IXFR) ? KNOT_RCODE_REFUSED
-                                                                     : KNOT_RCODE_FORMERR;
+  } else if (qtype == KNOT_RRTYPE_AXFR || qtype == 0) {
+    // RFC 5936 4.2: AXFR is TCP-only. Transfer-out is not implemented yet, so over TCP the
+    // client is not authorized (as Knot DNS answers without an ACL). TYPE0 is reserved.
+    rcode = (tcp && qtype != 0) ? KNOT_RCODE_NOTAUTH : KNOT_RCODE_NOTIMPL;
   } else {
     store::ZoneHandle zone;
     const knot_dname_t *qname = knot_pkt_qname(query);

@@ -19,6 +19,7 @@ struct ServeOptions {
   uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
   std::string identity;            // CHAOS id.server / hostname.bind ("" = REFUSED)
   std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
+  std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
 };
 
 // What happened to a query, for counters.

@@ -66,6 +66,17 @@ def tree_cpu_seconds(pid):
     return total / CLK_TCK
 
 
+def core_ticks(core):
+    """(busy, irq+softirq, total) ticks of one core from /proc/stat; steal counts as busy."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                v = [int(x) for x in line.split()[1:9]]
+                user, nice, system, idle, iowait, irq, softirq, steal = v
+                return sum(v) - idle - iowait, irq + softirq, sum(v)
+    raise RuntimeError(f"cpu{core} not in /proc/stat")
+
+
 def smaps_rollup_kib(pid):
     vals = {}
     with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -205,12 +216,14 @@ def cmd_perf(args):
     if args.maxruns:
         cmd += ["-n", str(args.maxruns)]
     cpu0 = tree_cpu_seconds(args.pid)
+    srv_core0, cli_core0 = core_ticks(args.server_cpu), core_ticks(args.client_cpu)
     w0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     text = proc.stdout.read()
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.monotonic() - w0
     cpu1 = tree_cpu_seconds(args.pid)
+    srv_core1, cli_core1 = core_ticks(args.server_cpu), core_ticks(args.client_cpu)
     if args.log:
         with open(args.log, "a") as f:
             f.write(" ".join(cmd) + "\n" + text + "\n")
@@ -221,11 +234,24 @@ def cmd_perf(args):
     completed = int(res["completed"])
     srv = cpu1 - cpu0
     runtime = float(res.get("runtime", wall))
+    cli = ru.ru_utime + ru.ru_stime
+    # Per core: busy time that is neither the pinned process nor interrupt work is someone
+    # else's (another job on the machine, or the hypervisor's steal): the noise indicator.
+    d = [(a1 - a0) for a0, a1 in zip(srv_core0, srv_core1)]
+    e = [(a1 - a0) for a0, a1 in zip(cli_core0, cli_core1)]
+    srv_other = max(0.0, (d[0] - d[1]) / CLK_TCK - srv) / max(d[2] / CLK_TCK, 1e-9)
+    cli_other = max(0.0, (e[0] - e[1]) / CLK_TCK - cli) / max(e[2] / CLK_TCK, 1e-9)
+    per_q = (1e6 / completed) if completed else float("nan")
     res.update({
         "server_cpu_s": f"{srv:.3f}",
-        "us_per_q": f"{(srv * 1e6 / completed) if completed else float('nan'):.3f}",
+        "us_per_q": f"{srv * per_q:.3f}",
+        # Interrupt time on the server's core (loopback delivery of its replies, TCP acks) is
+        # not charged to any process; reported beside us_per_q, not added to it.
+        "softirq_us_per_q": f"{d[1] / CLK_TCK * per_q:.3f}",
         "server_util": f"{100 * srv / runtime:.0f}",
-        "client_util": f"{100 * (ru.ru_utime + ru.ru_stime) / wall:.0f}",
+        "client_util": f"{100 * cli / wall:.0f}",
+        "srv_core_other": f"{100 * srv_other:.0f}",
+        "cli_core_other": f"{100 * cli_other:.0f}",
     })
     print(" ".join(f"{k}={v}" for k, v in res.items()))
     return 0
@@ -312,31 +338,50 @@ def cmd_report(args):
 
     # Details: what makes the headline numbers trustworthy (or not).
     out.append("")
-    out.append("# details (medians over rounds; util = CPU seconds / run seconds of one core)")
-    dhead = ["server", "udp_srv_util%", "udp_dnsperf_util%", "udp_lost", "tcp_srv_util%",
-             "tcp_dnsperf_util%", "resp_bytes", "load_100k_s", "load_1M_s", "rss_restart_MiB",
-             "pss_restart_MiB", "rounds"]
+    out.append("# throughput details (medians over rounds; util% = CPU s / run s of one core; "
+               "other% = that core's time used by other processes)")
+    dhead = ["server", "proto", "qps", "us/q", "us/q_by_round", "softirq_us/q", "srv_util%",
+             "dnsperf_util%", "srv_core_other%", "client_core_other%", "lost", "resp_bytes"]
     drows = []
+    others = []
     for s in servers:
-        load100 = median_of(rows, s, "start_100k", "seconds")
-        rr = first_of(rows, s, "mem_restart", "rss_kib")
-        pr = first_of(rows, s, "mem_restart", "pss_kib")
-        lost = median_of(rows, s, "udp", "lost")
-        drows.append([
-            s,
-            fmt(median_of(rows, s, "udp", "server_util"), ".0f"),
-            fmt(median_of(rows, s, "udp", "client_util"), ".0f"),
-            fmt(lost, ".0f"),
-            fmt(median_of(rows, s, "tcp", "server_util"), ".0f"),
-            fmt(median_of(rows, s, "tcp", "client_util"), ".0f"),
-            fmt(median_of(rows, s, "udp", "avg_resp"), ".0f"),
-            fmt(load100, ".3f"),
-            fmt(float(x) if (x := first_of(rows, s, "start_1m_load", "seconds")) else None, ".3f"),
-            fmt(int(rr) / 1024 if rr else None, ".0f"),
-            fmt(int(pr) / 1024 if pr else None, ".0f"),
-            str(len([1 for x, k, _ in rows if x == s and k == "udp"])),
-        ])
-    out += align([dhead] + drows)
+        for proto in ("udp", "tcp"):
+            by_round = [kv["us_per_q"] for x, k, kv in rows if x == s and k == proto]
+            if not by_round:
+                continue
+            med = {key: median_of(rows, s, proto, key) for key in
+                   ("qps", "us_per_q", "softirq_us_per_q", "server_util", "client_util",
+                    "srv_core_other", "cli_core_other", "lost", "avg_resp")}
+            others += [v for v in (med["srv_core_other"], med["cli_core_other"]) if v is not None]
+            drows.append([s, proto, fmt(med["qps"], ".0f"), fmt(med["us_per_q"], ".2f"),
+                          "/".join(f"{float(x):.2f}" for x in by_round),
+                          fmt(med["softirq_us_per_q"], ".2f"), fmt(med["server_util"], ".0f"),
+                          fmt(med["client_util"], ".0f"), fmt(med["srv_core_other"], ".0f"),
+                          fmt(med["cli_core_other"], ".0f"), fmt(med["lost"], ".0f"),
+                          fmt(med["avg_resp"], ".0f")])
+    if drows:
+        out += align([dhead] + drows)
+    if others and max(others) >= 10:
+        out.append(f"# warning: other processes took up to {max(others):.0f}% of a benchmark "
+                   "core: QPS is not comparable between servers; CPU per query holds up better")
+
+    out.append("")
+    out.append("# startup and memory details (load = empty state; restart = state kept)")
+    shead = ["server", "load_100k_s", "load_1M_s", "restart_1M_s", "rss_load_MiB",
+             "pss_load_MiB", "rss_restart_MiB", "pss_restart_MiB"]
+    srows = []
+    for s in servers:
+        def mib(kind, key):
+            v = first_of(rows, s, kind, key)
+            return fmt(int(v) / 1024 if v else None, ".0f")
+
+        def secs(kind):
+            v = first_of(rows, s, kind, "seconds")
+            return fmt(float(v) if v else None, ".3f")
+        srows.append([s, secs("start_100k"), secs("start_1m_load"), secs("start_1m_restart"),
+                      mib("mem_load", "rss_kib"), mib("mem_load", "pss_kib"),
+                      mib("mem_restart", "rss_kib"), mib("mem_restart", "pss_kib")])
+    out += align([shead] + srows)
 
     out.append("")
     out.append("# response codes (first round) -- should match across servers and protocols")
@@ -405,6 +450,7 @@ def main():
     p.add_argument("--outstanding", type=int, default=100)
     p.add_argument("--query-timeout", type=float, default=2)
     p.add_argument("--client-cpu", default="1")
+    p.add_argument("--server-cpu", default="0")
     p.add_argument("--log")
     p.set_defaults(fn=cmd_perf)
 
