@@ -14,7 +14,7 @@ namespace holdfast {
 
 class Arena {
 public:
-  explicit Arena(size_t block = 64 * 1024) : block_(block) {
+  explicit Arena(size_t block = size_t{64} * 1024) : block_(block) {
     mm_.ctx = this;
     mm_.alloc = &Arena::alloc_cb;
     mm_.free = &Arena::free_cb;

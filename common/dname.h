@@ -20,8 +20,8 @@
 namespace holdfast {
 
 struct NameKey {
-  uint8_t len = 0;     // bytes used in data
-  uint8_t labels = 0;  // number of labels below the apex
+  uint8_t len = 0;    // bytes used in data
+  uint8_t labels = 0; // number of labels below the apex
   uint8_t data[KNOT_DNAME_MAXLEN + 1];
 
   std::string_view view() const { return {reinterpret_cast<const char *>(data), len}; }
@@ -30,7 +30,9 @@ struct NameKey {
   // Keep the first n labels (the ancestor n levels below the apex).
   NameKey ancestor(unsigned n) const;
   // True when the last label is "*".
-  bool is_wildcard() const { return len >= 2 && data[len - 2] == '*' && (len == 2 || data[len - 3] == 0); }
+  bool is_wildcard() const {
+    return len >= 2 && data[len - 2] == '*' && (len == 2 || data[len - 3] == 0);
+  }
 };
 
 // Builds the key of `name` (any case) below an apex with `apex_labels` labels.

@@ -29,7 +29,10 @@ public:
   std::string text() const {
     std::string out;
     for (const auto &l : list_) {
-      out += (out.empty() ? "" : "\n") + l;
+      if (!out.empty()) {
+        out += '\n';
+      }
+      out += l;
     }
     return out;
   }

@@ -15,15 +15,15 @@
 namespace holdfast::daemon {
 
 struct ZoneConfig {
-  std::string domain;           // as written, fully qualified
-  std::vector<uint8_t> apex;    // wire format, lowercase
-  std::string file;             // absolute path
+  std::string domain;        // as written, fully qualified
+  std::vector<uint8_t> apex; // wire format, lowercase
+  std::string file;          // absolute path
 };
 
 struct Config {
-  std::string path;             // the config file itself
+  std::string path; // the config file itself
   std::vector<serve::Endpoint> listen;
-  unsigned workers = 0;         // 0 = one per core
+  unsigned workers = 0; // 0 = one per core
   std::string storage;
   std::string log_level = "info";
   serve::ServeOptions serve;

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include "common/knot.h"
+#include <CLI/CLI.hpp>
 #include <lmdb.h>
 
 #include "daemon/config.h"
@@ -15,14 +15,17 @@
 #define HOLDFAST_VERSION "0.0.0"
 #endif
 
-int main(int argc, char **argv) {
+namespace {
+
+int run(int argc, char **argv) {
   // A TCP client that hangs up before reading its answer must not kill the server: libuv
   // writes with write(2), which raises SIGPIPE on a closed socket.
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"holdfast: an authoritative DNS server that keeps serving its secondary zones "
                "from LMDB snapshots, even when every master is gone."};
   std::string libknot = std::to_string(KNOT_VERSION_MAJOR) + "." +
-                        std::to_string(KNOT_VERSION_MINOR) + "." + std::to_string(KNOT_VERSION_PATCH);
+                        std::to_string(KNOT_VERSION_MINOR) + "." +
+                        std::to_string(KNOT_VERSION_PATCH);
   app.set_version_flag("--version", std::string("holdfast ") + HOLDFAST_VERSION + " (libknot " +
                                         libknot + ", " + MDB_VERSION_STRING + ")");
   app.require_subcommand(1);
@@ -46,4 +49,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   return holdfast::daemon::run_server(*cfg);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "holdfast: %s\n", e.what());
+    return 1;
+  }
 }

@@ -82,13 +82,12 @@ private:
                      r->published.serial);
           } else {
             ++loaded;
-            zone_log(spdlog::level::info, z.domain, "loaded from {}, serial {}, {} records",
-                     z.file, r->published.serial, r->published.records);
+            zone_log(spdlog::level::info, z.domain, "loaded from {}, serial {}, {} records", z.file,
+                     r->published.serial, r->published.records);
           }
         },
         &stop_);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("zone files: {} loaded, {} unchanged, {} failed, {:.3f} s", loaded, unchanged,
                  failed, secs);
   }
@@ -151,8 +150,8 @@ int run_server(const Config &cfg) {
       udp.push_back(*u);
       tcp.push_back(*t);
     }
-    workers.push_back(
-        std::make_unique<serve::Worker>(**env, cfg.serve, cfg.worker, std::move(udp), std::move(tcp)));
+    workers.push_back(std::make_unique<serve::Worker>(**env, cfg.serve, cfg.worker, std::move(udp),
+                                                      std::move(tcp)));
   }
   for (auto &w : workers) {
     w->start();
@@ -161,8 +160,8 @@ int run_server(const Config &cfg) {
   for (const auto &ep : cfg.listen) {
     addrs += (addrs.empty() ? "" : ", ") + ep.text;
   }
-  spdlog::info("serving {} stored zone(s) on {} with {} worker(s)",
-               store::list_zones(**env).size(), addrs, workers.size());
+  spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
+               addrs, workers.size());
 
   ZoneLoader loader(**env, cfg);
   loader.request();

@@ -158,7 +158,8 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
       node.find(KNOT_RRTYPE_CNAME, cname)) {
     // Loops end at the hop limit or when the target is already in the answer.
     PlanRR rr = make_rr(owner, cname);
-    if (c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) || !c.plan.add(Section::kAnswer, rr)) {
+    if (c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) ||
+        !c.plan.add(Section::kAnswer, rr)) {
       return;
     }
     const knot_dname_t *target = knot_cname_name(cname.rrs.rdata);

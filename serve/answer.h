@@ -14,15 +14,15 @@ namespace holdfast::serve {
 // One RRset to write, with the position of its owner name for compression.
 struct PlanRR {
   knot_rrset_t rr;
-  uint16_t hint;     // compression hint for the owner (KNOT_COMPR_HINT_*)
-  uint16_t flags;    // KNOT_PF_* for knot_pkt_put
+  uint16_t hint;  // compression hint for the owner (KNOT_COMPR_HINT_*)
+  uint16_t flags; // KNOT_PF_* for knot_pkt_put
 };
 
 enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };
 
 struct Plan {
   static constexpr int kMax = 48;
-  uint8_t rcode = 0;  // KNOT_RCODE_*
+  uint8_t rcode = 0; // KNOT_RCODE_*
   bool aa = false;
   PlanRR rrs[3][kMax];
   uint8_t count[3] = {0, 0, 0};

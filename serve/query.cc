@@ -29,13 +29,15 @@ bool name_is(const knot_dname_t *qname, const char *wire) {
 }
 
 // CHAOS TXT version.bind/id.server and friends, when configured; REFUSED otherwise.
-uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &plan,
-                     knot_mm_t *mm) {
+uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &plan, knot_mm_t *mm) {
   const knot_dname_t *qname = knot_pkt_qname(query);
   const std::string *text = nullptr;
-  if (name_is(qname, "\x07version\x04" "bind") || name_is(qname, "\x07version\x06server")) {
+  if (name_is(qname, "\x07version\x04"
+                     "bind") ||
+      name_is(qname, "\x07version\x06server")) {
     text = &opts.version;
-  } else if (name_is(qname, "\x02id\x06server") || name_is(qname, "\x08hostname\x04" "bind")) {
+  } else if (name_is(qname, "\x02id\x06server") || name_is(qname, "\x08hostname\x04"
+                                                                  "bind")) {
     text = &opts.identity;
   }
   if (text == nullptr || text->empty() || knot_pkt_qtype(query) != KNOT_RRTYPE_TXT) {
@@ -47,8 +49,8 @@ uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &pl
   rd->data[0] = static_cast<uint8_t>(len);
   std::memcpy(rd->data + 1, text->data(), len);
   PlanRR rr{};
-  knot_rrset_init(&rr.rr, const_cast<knot_dname_t *>(knot_pkt_wire_qname(query)),
-                  KNOT_RRTYPE_TXT, KNOT_CLASS_CH, 0);
+  knot_rrset_init(&rr.rr, const_cast<knot_dname_t *>(knot_pkt_wire_qname(query)), KNOT_RRTYPE_TXT,
+                  KNOT_CLASS_CH, 0);
   // Not authoritative data: AA stays clear, as Knot DNS and BIND answer these.
   rr.rr.rrs.count = 1;
   rr.rr.rrs.size = static_cast<uint32_t>(knot_rdata_size(rd->len));

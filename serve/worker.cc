@@ -14,8 +14,8 @@ namespace holdfast::serve {
 
 namespace {
 constexpr size_t kUdpMaxQuery = 4096;     // larger datagrams are not DNS queries we answer
-constexpr size_t kUdpMaxResponse = 4096; // udp-max-payload is capped to this
-constexpr size_t kTcpMaxQueued = 1 << 20;  // unsent answer bytes per TCP connection
+constexpr size_t kUdpMaxResponse = 4096;  // udp-max-payload is capped to this
+constexpr size_t kTcpMaxQueued = 1 << 20; // unsent answer bytes per TCP connection
 constexpr size_t kCmsgSize = CMSG_SPACE(sizeof(in6_pktinfo)) > CMSG_SPACE(sizeof(in_pktinfo))
                                  ? CMSG_SPACE(sizeof(in6_pktinfo))
                                  : CMSG_SPACE(sizeof(in_pktinfo));
@@ -63,7 +63,9 @@ Worker::~Worker() {
   }
 }
 
-void Worker::start() { thread_ = std::thread([this] { run(); }); }
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Worker::stop() {
   if (thread_.joinable()) {
@@ -364,9 +366,8 @@ void Worker::send_tcp(TcpConn *conn, const uint8_t *data, size_t len) {
   uv_buf_t b = uv_buf_init(reinterpret_cast<char *>(p->bytes.data()),
                            static_cast<unsigned>(p->bytes.size()));
   p->req.data = p;
-  if (uv_write(&p->req, stream, &b, 1, [](uv_write_t *req, int) {
-        delete static_cast<Pending *>(req->data);
-      }) != 0) {
+  if (uv_write(&p->req, stream, &b, 1,
+               [](uv_write_t *req, int) { delete static_cast<Pending *>(req->data); }) != 0) {
     delete p;
     close_conn(conn);
   }

@@ -13,7 +13,9 @@
 
 namespace holdfast::store {
 
-std::string lmdb_error(int rc) { return std::string("lmdb: ") + mdb_strerror(rc); }
+std::string lmdb_error(int rc) {
+  return std::string("lmdb: ") + mdb_strerror(rc);
+}
 
 WriteTxn &WriteTxn::operator=(WriteTxn &&o) noexcept {
   if (this != &o) {
@@ -51,8 +53,8 @@ bool ReadTxn::begin() {
     return true;
   }
   env_.enter(slot_);
-  int rc = txn_ == nullptr ? mdb_txn_begin(env_.raw(), nullptr, MDB_RDONLY, &txn_)
-                           : mdb_txn_renew(txn_);
+  int rc =
+      txn_ == nullptr ? mdb_txn_begin(env_.raw(), nullptr, MDB_RDONLY, &txn_) : mdb_txn_renew(txn_);
   if (rc != MDB_SUCCESS) {
     env_.leave(slot_);
     return false;
@@ -90,7 +92,9 @@ void Env::enter(int slot) {
   }
 }
 
-void Env::leave(int slot) { slots_[slot].active.store(false, std::memory_order_release); }
+void Env::leave(int slot) {
+  slots_[slot].active.store(false, std::memory_order_release);
+}
 
 Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
   std::error_code ec;
@@ -208,8 +212,8 @@ Status Env::set_map_size(size_t size) {
   int rc = mdb_env_set_mapsize(env_, size);
   resizing_.store(false, std::memory_order_seq_cst);
   if (rc != MDB_SUCCESS) {
-    return fail("cannot grow storage map to " + std::to_string(size >> 20) + " MiB: " +
-                lmdb_error(rc));
+    return fail("cannot grow storage map to " + std::to_string(size >> 20) +
+                " MiB: " + lmdb_error(rc));
   }
   return Ok{};
 }
@@ -226,6 +230,8 @@ Status Env::ensure_room(size_t bytes) {
   return set_map_size(size);
 }
 
-Status Env::grow() { return set_map_size(map_size() * 2); }
+Status Env::grow() {
+  return set_map_size(map_size() * 2);
+}
 
 } // namespace holdfast::store

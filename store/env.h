@@ -19,8 +19,8 @@
 namespace holdfast::store {
 
 struct EnvOptions {
-  std::string path;                        // directory, created if missing
-  size_t initial_map_size = size_t{1} << 30;  // grows by doubling as needed
+  std::string path;                          // directory, created if missing
+  size_t initial_map_size = size_t{1} << 30; // grows by doubling as needed
   bool read_only = false;
 };
 

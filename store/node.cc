@@ -21,8 +21,8 @@ RRsetView NodeView::at(uint16_t i) const {
   v.rrs.count = read16(e + 2);
   v.ttl = read32(e + 4);
   v.rrs.size = read32(e + 8);
-  v.rrs.rdata = const_cast<knot_rdata_t *>(
-      reinterpret_cast<const knot_rdata_t *>(data_ + rdata_offset(i)));
+  v.rrs.rdata =
+      const_cast<knot_rdata_t *>(reinterpret_cast<const knot_rdata_t *>(data_ + rdata_offset(i)));
   return v;
 }
 
@@ -37,7 +37,8 @@ bool NodeView::find(uint16_t type, RRsetView &out) const {
       out.rrs.count = read16(e + 2);
       out.ttl = read32(e + 4);
       out.rrs.size = size;
-      out.rrs.rdata = const_cast<knot_rdata_t *>(reinterpret_cast<const knot_rdata_t *>(data_ + off));
+      out.rrs.rdata =
+          const_cast<knot_rdata_t *>(reinterpret_cast<const knot_rdata_t *>(data_ + off));
       return true;
     }
     off += size;

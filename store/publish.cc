@@ -24,8 +24,8 @@ int64_t now_ns() {
 // A node on the path from the apex to the node being visited.
 struct PathEntry {
   NameKey key;
-  uint16_t flags;  // own + inherited
-  int ent = -1;    // index into the pending empty non-terminals, -1 for a stored node
+  uint16_t flags; // own + inherited
+  int ent = -1;   // index into the pending empty non-terminals, -1 for a stored node
 };
 
 struct PendingEnt {
@@ -111,8 +111,7 @@ std::optional<ZoneInfo> parse_zone(const MDB_val &k, const MDB_val &v) {
   return info;
 }
 
-Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete,
-                                bool &map_full) {
+Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full) {
   MDB_cursor *cur = nullptr;
   if (int rc = mdb_cursor_open(txn, env_.nodes(), &cur); rc != MDB_SUCCESS) {
     return fail(lmdb_error(rc));
@@ -206,8 +205,7 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
     }
   }
   for (size_t i = 0; error.empty() && i < wildcard_parents.size(); ++i) {
-    if (auto st = set_flags(txn, env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild);
-        !st) {
+    if (auto st = set_flags(txn, env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild); !st) {
       error = st.error();
     }
   }

@@ -23,10 +23,10 @@ struct ZoneHandle {
 // Result of looking a name up in a zone.
 struct Lookup {
   bool exact = false;
-  NodeView node;        // the node when exact
-  NameKey encloser;     // closest encloser (the name itself when exact)
+  NodeView node;    // the node when exact
+  NameKey encloser; // closest encloser (the name itself when exact)
   NodeView encloser_node;
-  NameKey predecessor;  // canonical-order predecessor when not exact (RFC 4034 6.1)
+  NameKey predecessor; // canonical-order predecessor when not exact (RFC 4034 6.1)
 };
 
 class Reader {

@@ -44,14 +44,14 @@ enum class SourceKind : uint8_t { kZoneFile = 1, kTransfer = 2 };
 
 // Value of "zones". Followed by `source_len` bytes: the file path or the master's address.
 struct ZoneRecord {
-  uint64_t current;          // snapshot id served
-  uint64_t previous;         // snapshot id kept for rollback (0 = none)
-  uint32_t serial;           // SOA serial of `current`
-  uint32_t records;          // RR count of `current`
-  int64_t published_ns;      // unix time of publishing `current`, nanoseconds
-  int64_t source_mtime_ns;   // zone file mtime when it was loaded (0 for transfers)
-  uint64_t source_size;      // zone file size when it was loaded
-  uint64_t source_inode;     // zone file inode when it was loaded
+  uint64_t current;        // snapshot id served
+  uint64_t previous;       // snapshot id kept for rollback (0 = none)
+  uint32_t serial;         // SOA serial of `current`
+  uint32_t records;        // RR count of `current`
+  int64_t published_ns;    // unix time of publishing `current`, nanoseconds
+  int64_t source_mtime_ns; // zone file mtime when it was loaded (0 for transfers)
+  uint64_t source_size;    // zone file size when it was loaded
+  uint64_t source_inode;   // zone file inode when it was loaded
   SourceKind source_kind;
   uint8_t reserved;
   uint16_t source_len;

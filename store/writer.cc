@@ -22,7 +22,9 @@ int64_t now_ns() {
       .count();
 }
 
-MDB_val str_val(const char *s) { return MDB_val{std::strlen(s), const_cast<char *>(s)}; }
+MDB_val str_val(const char *s) {
+  return MDB_val{std::strlen(s), const_cast<char *>(s)};
+}
 
 // A staged record, decoded from the staging buffer.
 struct Staged {
@@ -141,8 +143,8 @@ SnapshotWriter::~SnapshotWriter() {
   }
 }
 
-Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rclass,
-                           uint32_t ttl, const uint8_t *rdata, uint16_t rdlen) {
+Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                           const uint8_t *rdata, uint16_t rdlen) {
   if (rclass != KNOT_CLASS_IN) {
     return fail("record of " + name_to_string(owner) + " has class " + std::to_string(rclass) +
                 ", only IN is served");

@@ -30,7 +30,7 @@ namespace holdfast::store {
 
 struct SourceInfo {
   SourceKind kind = SourceKind::kZoneFile;
-  std::string source;  // zone file path or master address
+  std::string source; // zone file path or master address
   int64_t mtime_ns = 0;
   uint64_t size = 0;
   uint64_t inode = 0;
@@ -45,9 +45,8 @@ struct Published {
 
 class SnapshotWriter {
 public:
-  static Result<std::unique_ptr<SnapshotWriter>> begin(Env &env, const knot_dname_t *apex,
-                                                       SourceInfo source,
-                                                       MDB_txn *shared = nullptr);
+  static Result<std::unique_ptr<SnapshotWriter>>
+  begin(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared = nullptr);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter &) = delete;
   SnapshotWriter &operator=(const SnapshotWriter &) = delete;
@@ -77,10 +76,10 @@ private:
 
   Env &env_;
   MDB_txn *shared_;
-  uint64_t id_ = 0;  // 0 until the first write transaction allocates it
+  uint64_t id_ = 0; // 0 until the first write transaction allocates it
   std::vector<uint8_t> apex_;
   SourceInfo source_;
-  std::vector<uint8_t> staged_;      // [u8 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
+  std::vector<uint8_t> staged_; // [u8 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
   std::vector<uint32_t> offsets_;
   size_t flush_bytes_ = size_t{256} << 20;
   size_t total_records_ = 0;

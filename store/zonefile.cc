@@ -40,8 +40,8 @@ void on_record(zs_scanner_t *s) {
 void on_error(zs_scanner_t *s) {
   auto *st = static_cast<ParseState *>(s->process.data);
   if (st->error.empty()) {
-    st->error = st->path + ":" + std::to_string(s->line_counter) + ": " +
-                zs_strerror(s->error.code);
+    st->error =
+        st->path + ":" + std::to_string(s->line_counter) + ": " + zs_strerror(s->error.code);
   }
   s->state = ZS_STATE_STOP; // the first error is the one the operator needs
 }
