@@ -47,7 +47,12 @@ void check_keys(const YAML::Node &map, const std::set<std::string> &allowed,
   for (const auto &kv : map) {
     auto key = kv.first.as<std::string>();
     if (allowed.count(key) == 0) {
-      errs.add(kv.first, section.empty() ? key : section + "." + key, "unknown key");
+      std::string full = section;
+      if (!full.empty()) {
+        full += '.';
+      }
+      full += key;
+      errs.add(kv.first, full, "unknown key");
     }
   }
 }

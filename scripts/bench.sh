@@ -65,6 +65,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: '$n' is not a whole number" >&2; exit 2; }
+done
+[[ "$udp_load,$tcp_load" =~ ^[0-9]+,[0-9]+,[0-9]+,[0-9]+$ ]] \
+  || { echo "bench: --udp-load/--tcp-load take CLIENTS,OUTSTANDING" >&2; exit 2; }
+
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -87,13 +93,25 @@ fi
 T="$(mktemp -d /tmp/holdfast-bench.XXXXXX)"
 RESULTS="$T/results.tsv"
 : >"$RESULTS"
-PIDS=()
+PIDS=()   # servers started so far
+STEP=""   # the helper (dnsperf run, startup timer) currently waited for
 
 tree_pids() { "${TOOL[@]}" tree --pid "$1" 2>/dev/null || echo "$1"; }
 
+# bg_wait CMD...: run CMD in the background and wait for it. Bash runs a trap only once its
+# foreground command ends; `wait` returns at once, so Ctrl-C / SIGTERM take effect immediately.
+bg_wait() {
+  "$@" &
+  STEP=$!
+  local rc=0
+  wait "$STEP" || rc=$?
+  STEP=""
+  return "$rc"
+}
+
 cleanup() {
   local rc=$? pid
-  for pid in "${PIDS[@]}"; do
+  for pid in $STEP "${PIDS[@]}"; do
     [ -e "/proc/$pid" ] || continue
     # shellcheck disable=SC2046
     kill -KILL $(tree_pids "$pid") 2>/dev/null || true
@@ -139,8 +157,7 @@ done
 
 # --- zones ---------------------------------------------------------------------------------------
 DATA="$T/data"
-mkdir -p "$T/logs"
-mkdir -p "$DATA"
+mkdir -p "$DATA" "$T/logs"
 log "generating $names-name zone and $records-record zone in $DATA"
 "$PY" "$HERE/gen_zone.py" --origin "$ORIGIN" --names "$names" --seed 1 \
   --zone-out "$DATA/small.zone" --queries-out "$DATA/small.queries" --queries 200000 >&2
@@ -245,8 +262,9 @@ start_server() {
     >>"$dir/server.log" 2>&1 &
   SRV_PID=$!
   PIDS+=("$SRV_PID")
-  if out=$("${TOOL[@]}" wait-answer --gate "$dir/gate" --port "$SRV_PORT" --name "$CANARY" \
-             --addr "$CANARY_ADDR" --pid "$SRV_PID" --timeout "$LOAD_TIMEOUT"); then
+  if bg_wait "${TOOL[@]}" wait-answer --gate "$dir/gate" --port "$SRV_PORT" --name "$CANARY" \
+       --addr "$CANARY_ADDR" --pid "$SRV_PID" --timeout "$LOAD_TIMEOUT" >"$T/step.out"; then
+    out=$(<"$T/step.out")
     [ -n "$kind" ] && record "$name" "$kind" "$out"
     log "$name up on port $SRV_PORT: $out"
     return 0
@@ -276,15 +294,15 @@ stop_server() {
   SRV_PID=""
 }
 
-# perf NAME PROTO QUERIES [extra benchtool args] -> key=value line on stdout
+# perf NAME PROTO QUERIES [extra benchtool args] -> key=value line in $T/step.out
 perf() {
   local name=$1 proto=$2 queries=$3 load
   shift 3
   if [ "$proto" = tcp ]; then load=$tcp_load; else load=$udp_load; fi
-  "${TOOL[@]}" perf --pid "$SRV_PID" --port "$SRV_PORT" --queries "$queries" --mode "$proto" \
-    --clients "${load%,*}" --outstanding "${load#*,}" --client-cpu "$client_cpu" \
-    --server-cpu "$server_cpu" \
-    --log "$T/logs/$name-dnsperf.log" "$@"
+  bg_wait "${TOOL[@]}" perf --pid "$SRV_PID" --port "$SRV_PORT" --queries "$queries" \
+    --mode "$proto" --clients "${load%,*}" --outstanding "${load#*,}" \
+    --server-cpu "$server_cpu" --client-cpu "$client_cpu" \
+    --log "$T/logs/$name-dnsperf.log" "$@" >"$T/step.out"
 }
 
 # --- versions ------------------------------------------------------------------------------------
@@ -330,9 +348,10 @@ for ((r = 0; r < rounds; r++)); do
       failed+="$s "
       continue
     fi
-    perf "$s" udp "$DATA/small.queries" --duration 1 >/dev/null || true   # warm-up
+    perf "$s" udp "$DATA/small.queries" --duration 1 || true   # warm-up
     for proto in udp tcp; do
-      if out=$(perf "$s" "$proto" "$DATA/small.queries" --duration "$duration"); then
+      if perf "$s" "$proto" "$DATA/small.queries" --duration "$duration"; then
+        out=$(<"$T/step.out")
         record "$s" "$proto" "round=$r $out"
         log "$s $proto: $out"
       else
@@ -354,7 +373,7 @@ if [ "$big" = 1 ]; then
       continue
     fi
     # Answer some queries first (once through the query file, capped at 60 s).
-    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 >/dev/null || true
+    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 || true
     out=$("${TOOL[@]}" mem --pid "$SRV_PID")
     record "$s" mem_load "$out"
     log "$s memory after load + queries: $out"
@@ -364,7 +383,7 @@ if [ "$big" = 1 ]; then
       note "$s" "failed to restart with the stored $records-record zone"
       continue
     fi
-    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 >/dev/null || true
+    perf "$s" udp "$DATA/big.queries" --maxruns 1 --duration 60 || true
     out=$("${TOOL[@]}" mem --pid "$SRV_PID")
     record "$s" mem_restart "$out"
     stop_server

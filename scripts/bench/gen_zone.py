@@ -57,7 +57,8 @@ def ipv4(rng):
 
 
 def ipv6(rng):
-    return "2001:db8:%x:%x::%x" % (rng.randrange(65536), rng.randrange(65536), rng.randrange(1, 65536))
+    return "2001:db8:%x:%x::%x" % (rng.randrange(65536), rng.randrange(65536),
+                                   rng.randrange(1, 65536))
 
 
 def records_for(rng, owner, kind, previous):
