@@ -49,9 +49,21 @@ Worker::Worker(store::Env &env, const ServeOptions &serve, const WorkerOptions &
       tcp_read_buf_(65536 + 2) {
   uv_loop_init(&loop_);
   for (int fd : udp_fds_) {
+    // Only a wildcard bind (0.0.0.0, ::) needs to learn each query's destination address to
+    // answer from it; asking the kernel for it on every packet costs time otherwise.
+    sockaddr_storage local{};
+    socklen_t len = sizeof(local);
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) != 0) {
+      continue;
+    }
     int one = 1;
-    ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    if (local.ss_family == AF_INET &&
+        reinterpret_cast<sockaddr_in *>(&local)->sin_addr.s_addr == htonl(INADDR_ANY)) {
+      ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    } else if (local.ss_family == AF_INET6 &&
+               IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6 *>(&local)->sin6_addr)) {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    }
   }
 }
 
