@@ -7,6 +7,7 @@
 
 #include "common/knot.h"
 
+#include "common/clock.h"
 #include "common/dname.h"
 #include "store/keys.h"
 #include "store/node.h"
@@ -14,12 +15,6 @@
 
 namespace holdfast::store {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A node on the path from the apex to the node being visited.
 struct PathEntry {
@@ -227,7 +222,7 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
     obsolete = old ? old->record.previous : 0;
     rec.serial = out.serial;
     rec.records = static_cast<uint32_t>(out.records);
-    rec.published_ns = now_ns();
+    rec.published_ns = unix_now_ns();
     rec.source_mtime_ns = source_.mtime_ns;
     rec.source_size = source_.size;
     rec.source_inode = source_.inode;

@@ -9,18 +9,13 @@
 #include "common/knot.h"
 
 #include "common/arena.h"
+#include "common/clock.h"
 #include "common/dname.h"
 #include "store/keys.h"
 #include "store/node.h"
 
 namespace holdfast::store {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 MDB_val str_val(const char *s) {
   return MDB_val{std::strlen(s), const_cast<char *>(s)};
@@ -123,7 +118,7 @@ Status SnapshotWriter::register_id(MDB_txn *txn) {
   std::vector<uint8_t> rec(sizeof(SnapshotRecord) + apex_.size());
   SnapshotRecord sr{};
   sr.state = SnapshotState::kBuilding;
-  sr.created_ns = now_ns();
+  sr.created_ns = unix_now_ns();
   std::memcpy(rec.data(), &sr, sizeof(sr));
   std::memcpy(rec.data() + sizeof(sr), apex_.data(), apex_.size());
   MDB_val k{8, idkey}, v{rec.size(), rec.data()};
