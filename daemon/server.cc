@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -62,6 +63,18 @@ private:
   }
 
   void load_all() {
+    if (first_) {
+      first_ = false;
+      // Garbage from a crash (an unfinished snapshot) is unreferenced: collecting it here, after
+      // the workers already serve, keeps it off the restart-to-first-answer path.
+      size_t collected = 0;
+      if (auto gc = store::collect_garbage(env_, &collected); !gc) {
+        spdlog::warn("storage garbage collection failed: {}", gc.error());
+      } else if (collected > 0) {
+        spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)",
+                     collected);
+      }
+    }
     std::vector<store::ZoneFileJob> jobs;
     for (const auto &z : cfg_.zones) {
       jobs.push_back({z.apex.data(), z.file});
@@ -97,6 +110,7 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
+  bool first_ = true;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -129,12 +143,6 @@ int run_server(const Config &cfg) {
     return 1;
   }
   drop_unconfigured(**env, cfg);
-  size_t collected = 0;
-  if (auto gc = store::collect_garbage(**env, &collected); !gc) {
-    spdlog::warn("storage garbage collection failed: {}", gc.error());
-  } else if (collected > 0) {
-    spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)", collected);
-  }
 
   // Sockets first, in this thread, so that a bind error stops start-up with a clear message.
   std::vector<std::unique_ptr<serve::Worker>> workers;
@@ -163,8 +171,8 @@ int run_server(const Config &cfg) {
   spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
                addrs, workers.size());
 
-  ZoneLoader loader(**env, cfg);
-  loader.request();
+  auto loader = std::make_unique<ZoneLoader>(**env, cfg);
+  loader->request();
 
   // The control loop: signals now; xfr refreshers and the HTTP plane join it later.
   uv_loop_t loop;
@@ -173,7 +181,7 @@ int run_server(const Config &cfg) {
     uv_signal_t term, intr, hup;
     ZoneLoader *loader;
   } sig;
-  sig.loader = &loader;
+  sig.loader = loader.get();
   auto stop = [](uv_signal_t *s, int signum) {
     spdlog::info("signal {}: shutting down", signum);
     uv_stop(s->loop);
@@ -198,6 +206,7 @@ int run_server(const Config &cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 
+  loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
   for (auto &w : workers) {
     w->stop();
   }
@@ -216,7 +225,7 @@ int check_config(const std::string &path) {
   for (const auto &z : cfg->zones) {
     auto r = store::check_zone_file(z.apex.data(), z.file);
     if (!r) {
-      std::fprintf(stderr, "%s\n", r.error().c_str());
+      std::fprintf(stderr, "[%s] %s\n", z.domain.c_str(), r.error().c_str());
       ++bad;
     } else {
       std::printf("[%s] %s: %zu records, OK\n", z.domain.c_str(), z.file.c_str(), *r);

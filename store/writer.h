@@ -59,7 +59,13 @@ public:
   size_t staged_records() const { return total_records_; }
 
   [[nodiscard]] Result<Published> publish();
+  // Discards the snapshot now (deleting what was written).
   void abort();
+  // Stops without cleaning up: what was committed stays until the next collect_garbage().
+  void abandon() {
+    done_ = true;
+    clear_staged();
+  }
 
   // Staging bound before a flush; tests lower it to exercise the multi-flush path.
   void set_flush_bytes(size_t bytes) { flush_bytes_ = bytes; }

@@ -3,6 +3,7 @@
 #include "store/zonefile.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -21,12 +22,20 @@ struct ParseState {
   std::string path;
   std::string error;
   size_t records = 0;
+  const std::atomic<bool> *stop = nullptr;
+  bool stopped = false;
 };
 
 void on_record(zs_scanner_t *s) {
   auto *st = static_cast<ParseState *>(s->process.data);
   ++st->records;
   if (st->writer == nullptr) {
+    return;
+  }
+  if (st->stop != nullptr && (st->records & 0xfff) == 0 && st->stop->load()) {
+    st->stopped = true;
+    st->error = st->path + ": loading interrupted by shutdown";
+    s->state = ZS_STATE_STOP;
     return;
   }
   auto added = st->writer->add(s->r_owner, s->r_type, s->r_class, s->r_ttl, s->r_data,
@@ -60,7 +69,10 @@ Status parse(const knot_dname_t *apex, const std::string &path, ParseState &st) 
   std::unique_ptr<zs_scanner_t, decltype(release)> guard(scanner.release(), release);
   zs_scanner_t *s = guard.get();
   if (zs_set_input_file(s, path.c_str()) != 0) {
-    return fail(path + ": cannot read zone file: " + zs_strerror(s->error.code));
+    int err = errno;
+    return fail(path + ": cannot read zone file: " +
+                (::access(path.c_str(), R_OK) != 0 ? std::strerror(err)
+                                                    : zs_strerror(s->error.code)));
   }
   if (zs_set_processing(s, on_record, on_error, &st) != 0) {
     return fail(path + ": cannot initialise the zone file parser");
@@ -88,7 +100,7 @@ Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path
 }
 
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
-                                    bool force, MDB_txn *shared) {
+                                    bool force, MDB_txn *shared, const std::atomic<bool> *stop) {
   auto start = std::chrono::steady_clock::now();
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) {
@@ -121,8 +133,13 @@ Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const st
   ParseState st;
   st.writer = writer->get();
   st.path = path;
+  st.stop = stop;
   if (auto rc = parse(apex, path, st); !rc) {
-    (*writer)->abort();
+    if (st.stopped) {
+      (*writer)->abandon();
+    } else {
+      (*writer)->abort();
+    }
     return fail(rc.error());
   }
   auto published = (*writer)->publish();
@@ -144,7 +161,7 @@ void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
   while (i < jobs.size() && !stopped()) {
     struct stat sb {};
     if (::stat(jobs[i].path.c_str(), &sb) != 0 || sb.st_size >= kSmallFile) {
-      done(i, load_zone_file(env, jobs[i].apex, jobs[i].path));
+      done(i, load_zone_file(env, jobs[i].apex, jobs[i].path, false, nullptr, stop));
       ++i;
       continue;
     }

@@ -29,9 +29,12 @@ struct ZoneFileLoad {
 // Loads `path` as zone `apex` unless the zone's stored snapshot was made from the same file
 // (same path, size, mtime and inode) and `force` is false. On any error the previously
 // published snapshot stays current; the message names the file and line.
-// With `shared`, everything happens inside that transaction and the caller commits.
+// With `shared`, everything happens inside that transaction and the caller commits. When
+// `*stop` becomes true the parse ends early with an error; the unfinished snapshot is left for
+// the next start's garbage collection instead of being deleted now (shutdown stays fast).
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
-                                    bool force = false, MDB_txn *shared = nullptr);
+                                    bool force = false, MDB_txn *shared = nullptr,
+                                    const std::atomic<bool> *stop = nullptr);
 
 struct ZoneFileJob {
   const knot_dname_t *apex;

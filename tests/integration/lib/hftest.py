@@ -1,0 +1,315 @@
+# SPDX-License-Identifier: MIT
+"""Shared helpers for holdfast integration tests: ports, config, process control, queries.
+
+Import from a test with
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+    import hftest
+Everything a test starts lives in a temp dir and on 127.0.0.1; every process is killed at the
+end (Holdfast.stop / kill, also when the test fails: use it as a context manager or
+hftest.cleanup_all() in a finally block).
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+HOST = "127.0.0.1"
+
+# Every Holdfast started in this process, so that a failing test still kills them all.
+_LIVE = []
+
+
+def log(msg):
+    """Progress line on stdout (ctest shows it with --output-on-failure or -V)."""
+    print("[%8.3f] %s" % (time.monotonic() - _T0, msg), flush=True)
+
+
+_T0 = time.monotonic()
+
+
+def free_port():
+    """A port on 127.0.0.1 that is free for both UDP and TCP right now."""
+    for _ in range(100):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind((HOST, 0))
+            port = tcp.getsockname()[1]
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                udp.bind((HOST, port))
+            except OSError:
+                continue
+            finally:
+                udp.close()
+            return port
+        finally:
+            tcp.close()
+    raise RuntimeError("no free port found")
+
+
+def write_config(path, port, storage, zones, workers=1, log_level="info"):
+    """Writes a holdfast YAML config. zones: list of (domain, file path)."""
+    lines = [
+        "server:",
+        '  listen: ["%s@%d"]' % (HOST, port),
+        "  workers: %d" % workers,
+        "  storage: %s" % storage,
+        "log:",
+        "  level: %s" % log_level,
+        "zones:",
+    ]
+    for domain, file in zones:
+        lines.append("  - domain: %s" % domain)
+        lines.append("    file: %s" % file)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+class Holdfast:
+    """One `holdfast run -c CONFIG` process; stderr goes to log_path (appended per start)."""
+
+    def __init__(self, binary, config, port, log_path):
+        self.binary = binary
+        self.config = config
+        self.port = port
+        self.log_path = log_path
+        self.proc = None
+        self.started_at = None
+        self._log = None
+        self._log_offset = 0  # where this run's output starts in log_path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("holdfast already running")
+        self._log = open(self.log_path, "ab")
+        self._log_offset = self._log.tell()
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen([self.binary, "run", "-c", self.config],
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        _LIVE.append(self)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig=signal.SIGKILL):
+        """Sends `sig` to this process only and, for SIGKILL, reaps it. Returns the exit code."""
+        if not self.running():
+            return self.proc.returncode if self.proc else None
+        os.kill(self.proc.pid, sig)
+        if sig == signal.SIGKILL:
+            self.proc.wait(timeout=10)
+            self._close_log()
+            return self.proc.returncode
+        return None
+
+    def stop(self, timeout=30):
+        """SIGTERM, then SIGKILL if it has not exited after `timeout` s. Returns seconds taken."""
+        t = time.monotonic()
+        if self.running():
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._close_log()
+        if self in _LIVE:
+            _LIVE.remove(self)
+        return time.monotonic() - t
+
+    def _close_log(self):
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def run_log(self):
+        """This run's log output so far."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=30):
+        return "\n".join(self.run_log().splitlines()[-lines:])
+
+    def wait_log(self, pattern, timeout):
+        """Waits for a regex to appear in this run's log; returns the match or raises."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            m = rx.search(self.run_log())
+            if m:
+                return m
+            if not self.running():
+                raise RuntimeError("holdfast exited (%s) before logging %r:\n%s"
+                                   % (self.proc.returncode, pattern, self.log_tail()))
+            if time.monotonic() > deadline:
+                raise RuntimeError("holdfast did not log %r within %.0f s:\n%s"
+                                   % (pattern, timeout, self.log_tail()))
+            time.sleep(0.02)
+
+    def wait_log_or_none(self, pattern, timeout):
+        """Like wait_log, but returns this run's log text, or "" if the pattern never came."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            text = self.run_log()
+            if rx.search(text):
+                return text
+            if not self.running() or time.monotonic() > deadline:
+                return ""
+            time.sleep(0.02)
+
+    def wait_answering(self, qname, timeout=10.0, qtype="SOA"):
+        """Waits until any DNS answer arrives for qname; returns (response, seconds since start)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running():
+                raise RuntimeError("holdfast exited (%s) during start-up:\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            resp = query(self.port, qname, qtype, timeout=0.02)
+            if resp is not None:
+                return resp, time.monotonic() - self.started_at
+            if time.monotonic() > deadline:
+                raise RuntimeError("holdfast did not answer %s within %.0f s:\n%s"
+                                   % (qname, timeout, self.log_tail()))
+            time.sleep(0.005)
+
+    def wait_serial(self, zone, serial, timeout):
+        """Waits until the zone's SOA answer carries `serial`; returns seconds since start."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running():
+                raise RuntimeError("holdfast exited (%s):\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            if soa_serial(self.port, zone, timeout=0.5) == serial:
+                return time.monotonic() - self.started_at
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s serial %d not served within %.0f s:\n%s"
+                                   % (zone, serial, timeout, self.log_tail()))
+            time.sleep(0.02)
+
+
+def pin_threads(pid, cpus):
+    """Sets the CPU affinity of every thread of process `pid` (sched_setaffinity is per thread;
+    new threads inherit from their creator). Returns False where the system refuses."""
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            os.sched_setaffinity(int(tid), cpus)
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
+def cleanup_all():
+    """Kills every Holdfast this process started and did not stop (call in `finally`)."""
+    for h in list(_LIVE):
+        try:
+            if h.running():
+                os.kill(h.proc.pid, signal.SIGKILL)
+                h.proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        h._close_log()
+        _LIVE.remove(h)
+
+
+def make_query(qname, qtype="SOA"):
+    return dns.message.make_query(qname, dns.rdatatype.from_text(qtype)
+                                  if isinstance(qtype, str) else qtype, use_edns=False)
+
+
+def query(port, qname, qtype="SOA", timeout=1.0, sock=None):
+    """One UDP query to 127.0.0.1@port; the parsed response, or None on timeout/garbage."""
+    q = make_query(qname, qtype)
+    own = sock is None
+    if own:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.settimeout(timeout)
+        sock.sendto(q.to_wire(), (HOST, port))
+        deadline = time.monotonic() + timeout
+        while True:
+            wire, _ = sock.recvfrom(65535)
+            try:
+                resp = dns.message.from_wire(wire)
+            except dns.exception.DNSException:
+                return None
+            if resp.id == q.id:
+                return resp
+            if time.monotonic() > deadline:  # a late answer to an earlier query: skip it
+                return None
+    except (OSError, socket.timeout):
+        return None
+    finally:
+        if own:
+            sock.close()
+
+
+def soa_serial(port, zone, timeout=1.0):
+    """The serial of an authoritative NOERROR SOA answer, else None."""
+    resp = query(port, zone, "SOA", timeout=timeout)
+    if resp is None or resp.rcode() != dns.rcode.NOERROR or not resp.flags & dns.flags.AA:
+        return None
+    for rrset in resp.answer:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return rrset[0].serial
+    return None
+
+
+def authority_serial(resp):
+    """The serial of the SOA in the authority section (negative answers), else None."""
+    for rrset in resp.authority:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return rrset[0].serial
+    return None
+
+
+def describe(resp):
+    if resp is None:
+        return "no answer"
+    return "%s aa=%d answer=%s authority=%s" % (
+        dns.rcode.to_text(resp.rcode()), bool(resp.flags & dns.flags.AA),
+        [r.to_text() for r in resp.answer], [r.to_text() for r in resp.authority])
+
+
+def main_wrapper(fn):
+    """Runs fn(), kills leftover processes, exits 0 on success and 1 on failure."""
+    ok = False
+    try:
+        fn()
+        ok = True
+    except AssertionError as e:
+        log("FAIL: %s" % e)
+    except Exception as e:  # noqa: BLE001 - any error fails the test with its message
+        log("ERROR: %s: %s" % (type(e).__name__, e))
+        import traceback
+        traceback.print_exc()
+    finally:
+        cleanup_all()
+    log("PASS" if ok else "FAILED")
+    sys.exit(0 if ok else 1)
