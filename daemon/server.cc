@@ -2,7 +2,12 @@
 // Composition root (see server.h).
 #include "daemon/server.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -133,6 +138,28 @@ void drop_unconfigured(store::Env &env, const Config &cfg) {
   }
 }
 
+// One server per store: SO_REUSEPORT would otherwise let a second instance share the ports
+// silently. The lock dies with the process, so a SIGKILL never leaves a stale lock behind.
+Result<int> lock_storage(const std::string &dir) {
+  std::string path = dir + "/holdfast.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return fail("cannot open " + path + ": " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    ::close(fd);
+    return fail("storage " + dir + " is in use by another holdfast" +
+                (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : ""));
+  }
+  std::string me = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
+    spdlog::warn("cannot write pid to {}", path);
+  }
+  return fd;
+}
+
 } // namespace
 
 int run_server(const Config &cfg) {
@@ -140,6 +167,11 @@ int run_server(const Config &cfg) {
   auto env = store::Env::open({cfg.storage});
   if (!env) {
     spdlog::error("{}", env.error());
+    return 1;
+  }
+  auto lock = lock_storage(cfg.storage);
+  if (!lock) {
+    spdlog::error("{}", lock.error());
     return 1;
   }
   drop_unconfigured(**env, cfg);

@@ -13,6 +13,7 @@ import dns.rdatatype
 
 UDP_TIMEOUT = 1.0
 TCP_TIMEOUT = 2.0
+MALFORMED_TIMEOUT = 0.3  # servers legitimately drop some malformed packets: do not wait long
 SECTIONS = ("answer", "authority", "additional")
 FIELDS = ("status", "id", "opcode", "rcode", "flags", "question") + SECTIONS + (
     "edns", "edns.payload", "edns.flags", "edns.options")
@@ -41,7 +42,8 @@ class Client:
 
     def _udp(self, query):
         self.udp.send(query.wire)
-        deadline = time.monotonic() + UDP_TIMEOUT
+        wait = MALFORMED_TIMEOUT if query.tag == "malformed" else UDP_TIMEOUT
+        deadline = time.monotonic() + wait
         while True:
             left = deadline - time.monotonic()
             if left <= 0:

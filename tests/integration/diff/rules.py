@@ -122,6 +122,12 @@ def lower_names(q, resp, zd):
     return out
 
 
+def answered_with_data(q, resp):
+    """The answer section ends in data: a non-alias record, or an alias asked for itself."""
+    return any(rr[3] not in ("CNAME", "DNAME") or q.qtype in (5, 39)
+               for rr in records(resp, "answer"))
+
+
 def is_referral(resp):
     return (ok(resp) and "AA" not in flags(resp) and not records(resp, "answer")
             and any(rr[3] == "NS" for rr in records(resp, "authority")))
