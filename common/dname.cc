@@ -6,8 +6,21 @@
 
 namespace holdfast {
 
+int labels_below(const knot_dname_t *name, const knot_dname_t *apex) {
+  // Case-insensitive (RFC 4343): zone data, origins and queries may be in any case.
+  size_t nl = knot_dname_labels(name, nullptr), al = knot_dname_labels(apex, nullptr);
+  if (nl < al) {
+    return -1;
+  }
+  const uint8_t *suffix = name;
+  for (size_t i = 0; i < nl - al; ++i) {
+    suffix += *suffix + 1;
+  }
+  return knot_dname_is_case_equal(suffix, apex) ? static_cast<int>(nl - al) : -1;
+}
+
 bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
-  int depth = knot_dname_in_bailiwick(name, apex);
+  int depth = labels_below(name, apex);
   if (depth < 0) {
     return false;
   }

@@ -35,7 +35,10 @@ struct NameKey {
   }
 };
 
-// Builds the key of `name` (any case) below an apex with `apex_labels` labels.
+// How many labels `name` has below `apex` (any case), or -1 when it is not at or below it.
+int labels_below(const knot_dname_t *name, const knot_dname_t *apex);
+
+// Builds the key of `name` (any case) below `apex`.
 // The name must be at or below the apex; returns false otherwise.
 bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out);
 

@@ -38,7 +38,9 @@ using store::kFlagWildcardChild;
 using store::NodeView;
 using store::RRsetView;
 
-constexpr int kMaxChain = 16; // CNAME/DNAME hops followed before giving up (loops included)
+// CNAME/DNAME hops followed inside the zone before the answer stops (loops included); the
+// resolver follows the rest (RFC 1034 5.3.3). Knot DNS uses the same bound.
+constexpr int kMaxChain = 5;
 
 // A name being answered for: where its bytes are and where they sit in the response, if they
 // are part of the question (then owners are written as compression pointers, preserving the
@@ -80,10 +82,16 @@ PlanRR make_rr(const Name &owner, const RRsetView &v, uint16_t flags = KNOT_PF_N
 }
 
 void add_from(Ctx &c, Section s, const Name &owner, const NodeView &node, uint16_t type,
-              uint16_t flags = KNOT_PF_NULL) {
+              uint16_t flags = KNOT_PF_NULL, const PlanRR *ref = nullptr) {
   RRsetView v;
   if (node.find(type, v)) {
-    c.plan.add(s, make_rr(owner, v, flags));
+    PlanRR rr = make_rr(owner, v, flags);
+    if (ref != nullptr) {
+      rr.ref_section = ref->ref_section;
+      rr.ref_index = ref->ref_index;
+      rr.ref_rdata = ref->ref_rdata;
+    }
+    c.plan.add(s, rr);
   }
 }
 
@@ -99,33 +107,49 @@ void add_soa(Ctx &c) {
   }
 }
 
-// Additional-section addresses for in-zone NS/MX/SRV targets (RFC 1035 3.3, RFC 2782).
-void add_additional_for(Ctx &c, const PlanRR &rr) {
+// The name an NS/MX/SRV/SVCB/HTTPS record points at, or null for other types.
+const knot_dname_t *additional_target(uint16_t type, const knot_rdata_t *rd) {
+  switch (type) {
+  case KNOT_RRTYPE_NS:
+    return knot_ns_name(rd);
+  case KNOT_RRTYPE_MX:
+    return knot_mx_name(rd);
+  case KNOT_RRTYPE_SRV:
+    return knot_srv_name(rd);
+  case KNOT_RRTYPE_SVCB:
+  case KNOT_RRTYPE_HTTPS:
+    // RFC 9460 4.1: SvcPriority (2 octets), then TargetName; "." means the owner itself,
+    // whose addresses a resolver asks for anyway.
+    return rd->len > 3 && rd->data[2] != 0 ? knot_svcb_target(rd) : nullptr;
+  default:
+    return nullptr;
+  }
+}
+
+// Additional-section addresses for in-zone targets (RFC 1035 3.3, RFC 2782, RFC 9460 4.1),
+// A then AAAA for each target in rdata order, as Knot DNS writes them.
+void add_additional_for(Ctx &c, const PlanRR &rr, Section s, uint8_t index) {
   const knot_rdataset_t &rrs = rr.rr.rrs;
   knot_rdata_t *rd = rrs.rdata;
   for (uint16_t i = 0; i < rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-    const knot_dname_t *target = nullptr;
-    switch (rr.rr.type) {
-    case KNOT_RRTYPE_NS:
-      target = knot_ns_name(rd);
-      break;
-    case KNOT_RRTYPE_MX:
-      target = knot_mx_name(rd);
-      break;
-    case KNOT_RRTYPE_SRV:
-      target = knot_srv_name(rd);
-      break;
-    default:
-      return;
-    }
+    const knot_dname_t *target = additional_target(rr.rr.type, rd);
     NameKey key;
     NodeView node;
-    if (!make_key(target, c.zone.apex, key) || !c.reader.get(c.zone, key, node)) {
+    if (target == nullptr || !make_key(target, c.zone.apex, key) ||
+        !c.reader.get(c.zone, key, node)) {
       continue;
     }
+    // RFC 9471: glue for name servers inside the delegated zone is not optional; when it does
+    // not fit, the referral is truncated (TC). Other additional data may be left out.
+    bool required = rr.rr.type == KNOT_RRTYPE_NS && node.has(store::kFlagNonAuth);
+    PlanRR ref{};
+    ref.ref_section = static_cast<uint8_t>(s);
+    ref.ref_index = index;
+    ref.ref_rdata = static_cast<uint8_t>(i);
     for (uint16_t type : {KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA}) {
       if (!c.plan.contains(Section::kAdditional, target, type)) {
-        add_from(c, Section::kAdditional, Name{target, 0}, node, type, KNOT_PF_NOTRUNC);
+        add_from(c, Section::kAdditional, Name{target, 0}, node, type,
+                 required ? KNOT_PF_NULL : KNOT_PF_NOTRUNC, &ref);
       }
     }
   }
@@ -135,7 +159,7 @@ void add_additionals(Ctx &c) {
   for (auto s : {Section::kAnswer, Section::kAuthority}) {
     auto i = static_cast<size_t>(s);
     for (uint8_t j = 0; j < c.plan.count[i]; ++j) {
-      add_additional_for(c, c.plan.rrs[i][j]);
+      add_additional_for(c, c.plan.rrs[i][j], s, j);
     }
   }
 }
@@ -154,16 +178,19 @@ void resolve(Ctx &c, const Name &name);
 void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
   uint16_t qtype = c.q.qtype;
   RRsetView cname;
-  if (qtype != KNOT_RRTYPE_CNAME && qtype != KNOT_RRTYPE_ANY &&
-      node.find(KNOT_RRTYPE_CNAME, cname)) {
-    // Loops end at the hop limit or when the target is already in the answer.
-    PlanRR rr = make_rr(owner, cname);
-    if (c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) ||
-        !c.plan.add(Section::kAnswer, rr)) {
+  // RFC 4035 3.1.4.1 / 2.5: RRSIG and NSEC live beside a CNAME and are not chased through it.
+  bool chase = qtype != KNOT_RRTYPE_CNAME && qtype != KNOT_RRTYPE_ANY &&
+               qtype != KNOT_RRTYPE_RRSIG && qtype != KNOT_RRTYPE_NSEC;
+  if (chase && node.find(KNOT_RRTYPE_CNAME, cname)) {
+    // Loops end at the hop limit or when the alias is already in the answer; the name the
+    // last allowed alias points to is still answered if it holds data.
+    if (c.hops >= kMaxChain || c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) ||
+        !c.plan.add(Section::kAnswer, make_rr(owner, cname))) {
       return;
     }
+    ++c.hops;
     const knot_dname_t *target = knot_cname_name(cname.rrs.rdata);
-    if (++c.hops <= kMaxChain && knot_dname_in_bailiwick(target, c.zone.apex) >= 0) {
+    if (labels_below(target, c.zone.apex) >= 0) {
       resolve(c, Name{target, 0});
     }
     return;
@@ -189,7 +216,12 @@ void dname_synth(Ctx &c, const Name &name, unsigned name_labels, const Name &dna
   if (!dnode.find(KNOT_RRTYPE_DNAME, dname)) {
     return;
   }
-  c.plan.add(Section::kAnswer, make_rr(dname_owner, dname));
+  if (c.hops >= kMaxChain) {
+    return; // as for CNAME chains: at most kMaxChain aliases in one answer
+  }
+  if (!c.plan.contains(Section::kAnswer, dname_owner.ptr, KNOT_RRTYPE_DNAME)) {
+    c.plan.add(Section::kAnswer, make_rr(dname_owner, dname));
+  }
   const knot_dname_t *target = knot_dname_target(dname.rrs.rdata);
   unsigned keep = name_labels - knot_dname_labels(dname_owner.ptr, nullptr);
   size_t prefix = knot_dname_prefixlen(name.ptr, keep, nullptr);
@@ -210,7 +242,9 @@ void dname_synth(Ctx &c, const Name &name, unsigned name_labels, const Name &dna
   synth.rrs.rdata = rd;
   c.plan.add(Section::kAnswer, make_rr(name, synth));
   const knot_dname_t *next = rd->data;
-  if (++c.hops <= kMaxChain && knot_dname_in_bailiwick(next, c.zone.apex) >= 0 &&
+  // A CNAME question is answered by the synthesized CNAME itself (RFC 6672 3.3).
+  ++c.hops;
+  if (c.q.qtype != KNOT_RRTYPE_CNAME && labels_below(next, c.zone.apex) >= 0 &&
       !c.plan.contains(Section::kAnswer, next, KNOT_RRTYPE_CNAME)) {
     resolve(c, Name{next, 0});
   }
@@ -278,6 +312,17 @@ void resolve(Ctx &c, const Name &name) {
     ++wild.labels;
     NodeView wnode;
     if (c.reader.get(c.zone, wild, wnode)) {
+      if (wnode.has(kFlagDelegation) && c.q.qtype != KNOT_RRTYPE_DS) {
+        // A wildcard NS delegates (RFC 4592 4.2 leaves it open; Knot DNS refers from "*").
+        Name encloser = name.suffix(key.labels - l.encloser.labels);
+        size_t size = knot_dname_size(encloser.ptr);
+        auto *owner = static_cast<uint8_t *>(c.mm->alloc(c.mm->ctx, size + 2));
+        owner[0] = 1;
+        owner[1] = '*';
+        std::memcpy(owner + 2, encloser.ptr, size);
+        referral(c, Name{owner, 0}, wnode);
+        return;
+      }
       answer_node(c, name, wnode);
       return;
     }

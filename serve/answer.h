@@ -16,6 +16,11 @@ struct PlanRR {
   knot_rrset_t rr;
   uint16_t hint;  // compression hint for the owner (KNOT_COMPR_HINT_*)
   uint16_t flags; // KNOT_PF_* for knot_pkt_put
+  // Additional data: the owner is the name in rdata `ref_rdata` of RRset `ref_index` of section
+  // `ref_section`; once that is written its position makes the owner a 2-byte pointer.
+  uint8_t ref_section = 0xff;
+  uint8_t ref_index = 0;
+  uint8_t ref_rdata = 0;
 };
 
 enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };

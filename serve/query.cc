@@ -24,6 +24,27 @@ size_t header_error(const uint8_t *query, uint8_t *out, uint8_t rcode) {
   return KNOT_WIRE_HEADER_SIZE;
 }
 
+// FORMERR for a query that parsed but has no usable question: header, and the OPT when the
+// query had one (RFC 6891 7).
+size_t formerr_with_opt(const knot_pkt_t *query, uint8_t *out, size_t max, uint16_t payload,
+                        knot_mm_t *mm) {
+  size_t n = header_error(query->wire, out, KNOT_RCODE_FORMERR);
+  if (!knot_pkt_has_edns(query)) {
+    return n;
+  }
+  knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), mm);
+  knot_rrset_t opt;
+  if (resp == nullptr || knot_edns_init(&opt, payload, 0, KNOT_EDNS_VERSION, mm) != KNOT_EOK) {
+    return n;
+  }
+  resp->size = KNOT_WIRE_HEADER_SIZE;
+  knot_pkt_begin(resp, KNOT_ADDITIONAL);
+  if (knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NULL) != KNOT_EOK) {
+    return n;
+  }
+  return resp->size;
+}
+
 bool name_is(const knot_dname_t *qname, const char *wire) {
   return knot_dname_is_equal(qname, reinterpret_cast<const knot_dname_t *>(wire));
 }
@@ -60,21 +81,33 @@ uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &pl
   return KNOT_RCODE_NOERROR;
 }
 
-// Writes the plan's sections; stops at the first RRset that does not fit (TC is set by
-// libknot for the answer and authority sections; additional data is optional).
+// Writes the plan's sections. An answer or authority RRset that does not fit ends the
+// response (libknot sets TC); in the additional section the remaining RRsets are still tried,
+// smaller ones may fit (libknot sets TC only for required glue, which lacks KNOT_PF_NOTRUNC).
 void encode(knot_pkt_t *resp, const Plan &plan) {
   static constexpr knot_section_t kSections[] = {KNOT_ANSWER, KNOT_AUTHORITY, KNOT_ADDITIONAL};
+  uint16_t first[3] = {0, 0, 0}; // packet RRset index where each section starts
   for (int s = 0; s < 3; ++s) {
     knot_pkt_begin(resp, kSections[s]);
+    first[s] = resp->rrset_count;
     for (uint8_t i = 0; i < plan.count[s]; ++i) {
-      const PlanRR &rr = plan.rrs[s][i];
-      uint16_t flags = rr.flags | (s == 2 ? KNOT_PF_NOTRUNC : 0);
-      int ret = knot_pkt_put(resp, rr.hint, &rr.rr, flags);
-      if (ret == KNOT_ESPACE) {
-        if (s < 2) {
-          return; // truncated: TC is set, nothing after this RRset is written
+      PlanRR rr = plan.rrs[s][i];
+      if (rr.ref_section < 3 && rr.hint == KNOT_COMPR_HINT_NONE) {
+        // Answer and authority stop at the first miss, so plan index = packet index there.
+        size_t idx = first[rr.ref_section] + rr.ref_index;
+        if (idx < resp->rrset_count) {
+          rr.hint = knot_compr_hint(&resp->rr_info[idx], KNOT_COMPR_HINT_RDATA + rr.ref_rdata);
         }
-        continue;
+      }
+      // libknot's compressor remembers where it wrote the last name even when the RRset then
+      // fails to fit; that position lies past the packet end and is overwritten by the next
+      // RRset, so a later name would be compressed against garbage (even a pointer loop).
+      auto suffix = resp->compr.suffix;
+      if (knot_pkt_put(resp, rr.hint, &rr.rr, rr.flags) != KNOT_EOK) {
+        resp->compr.suffix = suffix;
+        if (s < 2) {
+          return;
+        }
       }
     }
   }
@@ -87,6 +120,7 @@ QueryProcessor::QueryProcessor(store::Env &env, const ServeOptions &opts)
 
 size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap,
                                bool tcp) {
+  malformed_ = false;
   if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(query) || len > sizeof(query_copy_)) {
     return 0; // RFC 1035 4.1.1: responses and runts are not answered
   }
@@ -105,7 +139,17 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
   }
   uint8_t opcode = knot_wire_get_opcode(wire);
   int parsed = knot_pkt_parse(query, 0);
+  // Trailing bytes after a well-formed message: FORMERR, with the question (as Knot DNS).
+  bool trailing = parsed == KNOT_ETRAIL;
+  if (trailing) {
+    parsed = KNOT_EOK;
+  }
   if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
+    malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
+    if (parsed == KNOT_EOK) {
+      return formerr_with_opt(query, out, std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE),
+                              opts_.udp_max_payload, mm);
+    }
     return header_error(wire, out, KNOT_RCODE_FORMERR);
   }
   // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
@@ -143,25 +187,32 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
 
   Plan plan;
   uint16_t rcode = KNOT_RCODE_NOERROR;
+  bool not_authoritative = false; // REFUSED because no zone holds the name
   uint16_t qclass = knot_pkt_qclass(query);
   uint16_t qtype = knot_pkt_qtype(query);
-  if (edns && knot_edns_get_version(query->opt_rr) != KNOT_EDNS_VERSION) {
+  if (trailing) {
+    rcode = KNOT_RCODE_FORMERR;
+  } else if (edns && knot_edns_get_version(query->opt_rr) != KNOT_EDNS_VERSION) {
     rcode = KNOT_RCODE_BADVERS; // RFC 6891 6.1.3
+  } else if (opcode == KNOT_OPCODE_NOTIFY) {
+    rcode = KNOT_RCODE_NOTAUTH; // no master is configured to send one (RFC 1996 3.10)
   } else if (opcode != KNOT_OPCODE_QUERY) {
     rcode = KNOT_RCODE_NOTIMPL;
   } else if (qclass == KNOT_CLASS_CH) {
     rcode = chaos_answer(query, opts_, plan, mm);
   } else if (qclass != KNOT_CLASS_IN && qclass != KNOT_CLASS_ANY) {
     rcode = KNOT_RCODE_REFUSED;
-  } else if (qtype == KNOT_RRTYPE_AXFR || qtype == 0) {
-    // RFC 5936 4.2: AXFR is TCP-only. Transfer-out is not implemented yet, so over TCP the
-    // client is not authorized (as Knot DNS answers without an ACL). TYPE0 is reserved.
-    rcode = (tcp && qtype != 0) ? KNOT_RCODE_NOTAUTH : KNOT_RCODE_NOTIMPL;
+  } else if (qtype == KNOT_RRTYPE_AXFR || qtype == KNOT_RRTYPE_IXFR || qtype == 0) {
+    // RFC 5936 4.2: AXFR is TCP-only. Transfer-out is not implemented yet, so the client is
+    // not authorized (as Knot DNS answers without an ACL). TYPE0 is reserved.
+    bool axfr_udp = qtype == KNOT_RRTYPE_AXFR && !tcp;
+    rcode = (qtype == 0 || axfr_udp) ? KNOT_RCODE_NOTIMPL : KNOT_RCODE_NOTAUTH;
   } else {
     store::ZoneHandle zone;
     const knot_dname_t *qname = knot_pkt_qname(query);
     if (!reader_.find_zone(qname, zone)) {
       rcode = KNOT_RCODE_REFUSED; // not authoritative, and queries are never forwarded
+      not_authoritative = true;
     } else {
       // DS lives on the parent side of a cut (RFC 4035 3.1.4.1): ask the parent zone if served.
       store::ZoneHandle parent;
@@ -177,6 +228,14 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
 
   if (plan.aa) {
     knot_wire_set_aa(resp->wire);
+  }
+  // CD only means something to a validating resolver; authoritative answers clear it, as
+  // Knot DNS and NSD do.
+  knot_wire_clear_cd(resp->wire);
+  // RFC 8914 4.21: REFUSED because we are not authoritative is explained with EDE 20.
+  if (edns && not_authoritative) {
+    uint8_t ede[2] = {0, 20};
+    knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
   }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
   ext_rcode = static_cast<uint8_t>(rcode >> 4);

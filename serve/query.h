@@ -37,6 +37,8 @@ public:
   // the packet must be dropped (too short to answer, or itself a response). Must be called
   // between begin_batch() and end_batch().
   size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+  // The last query could not be parsed (a TCP peer sending it is dropped).
+  bool last_malformed() const { return malformed_; }
 
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp);
@@ -45,6 +47,7 @@ private:
   Arena arena_;
   store::ReadTxn txn_;
   store::Reader reader_;
+  bool malformed_ = false;
   uint8_t query_copy_[65535];
 };
 

@@ -39,6 +39,7 @@ struct Worker::TcpConn {
   int open_handles = 2;
   bool closing = false;
   bool counted = false; // included in tcp_clients_
+  bool close_after_write = false;
 };
 
 Worker::Worker(store::Env &env, const ServeOptions &serve, const WorkerOptions &opts,
@@ -317,6 +318,9 @@ void Worker::on_tcp_read(TcpConn *conn, ssize_t nread, const uv_buf_t *buf) {
   if (!tcp_out_.empty() && !conn->closing) {
     send_tcp(conn, tcp_out_.data(), tcp_out_.size());
   }
+  if (conn->close_after_write && !conn->closing) {
+    close_conn(conn); // uv_close lets queued writes fail; answers before the garbage were sent
+  }
 }
 
 // RFC 7766 8: each message is preceded by a two-byte length; several may arrive at once.
@@ -332,6 +336,14 @@ void Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, size_
     tcp_out_.resize(at + 2 + 65535);
     size_t n = qp_->process(msg, frame, tcp_out_.data() + at + 2, 65535, true);
     counters_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
+    if (qp_->last_malformed()) {
+      // A stream peer that sends garbage is not a DNS client: end the connection (as Knot DNS
+      // and NSD do) after the answers already produced.
+      tcp_out_.resize(at);
+      conn->close_after_write = true;
+      consumed = len;
+      return;
+    }
     if (n == 0) {
       tcp_out_.resize(at);
       counters_.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -341,7 +353,6 @@ void Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, size_
     tcp_out_[at + 1] = static_cast<uint8_t>(n);
     tcp_out_.resize(at + 2 + n);
   }
-  (void)conn;
 }
 
 void Worker::send_tcp(TcpConn *conn, const uint8_t *data, size_t len) {

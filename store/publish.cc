@@ -150,7 +150,18 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
     for (unsigned depth = path.empty() ? 0 : path.back().key.labels + 1; depth < key.labels;
          ++depth) {
       uint16_t f = path.empty() ? 0 : inherited(path.back());
-      ents.push_back({key.ancestor(depth), f});
+      NameKey ent = key.ancestor(depth);
+      if (ent.is_wildcard() && !path.empty()) {
+        // An empty "*" node (only "x.*.name" exists) is still a wildcard (RFC 4592 2.2.2).
+        PathEntry &parent = path.back();
+        if (parent.ent >= 0) {
+          ents[parent.ent].flags |= kFlagWildcardChild;
+        } else {
+          wildcard_parents.push_back(parent.key);
+        }
+        parent.flags |= kFlagWildcardChild;
+      }
+      ents.push_back({ent, f});
       path.push_back({ents.back().key, f, static_cast<int>(ents.size() - 1)});
     }
     uint16_t flags = node.flags();
