@@ -57,13 +57,15 @@ def free_port():
     raise RuntimeError("no free port found")
 
 
-def write_config(path, port, storage, zones, workers=1, log_level="info"):
-    """Writes a holdfast YAML config. zones: list of (domain, file path)."""
+def write_config(path, port, storage, zones, workers=1, log_level="info", server_extra=()):
+    """Writes a holdfast YAML config. zones: list of (domain, file path); server_extra: more
+    `key: value` lines for the server section."""
     lines = [
         "server:",
         '  listen: ["%s@%d"]' % (HOST, port),
         "  workers: %d" % workers,
         "  storage: %s" % storage,
+    ] + ["  " + extra for extra in server_extra] + [
         "log:",
         "  level: %s" % log_level,
         "zones:",
@@ -124,19 +126,27 @@ class Holdfast:
             return self.proc.returncode
         return None
 
-    def stop(self, timeout=30):
-        """SIGTERM, then SIGKILL if it has not exited after `timeout` s. Returns seconds taken."""
+    def stop(self, timeout=30, check=True):
+        """SIGTERM, then SIGKILL if it has not exited after `timeout` s. Returns seconds taken.
+        With `check`, a server that does not exit cleanly (code 0: no sanitizer report, no hang)
+        fails the test."""
         t = time.monotonic()
+        problem = None
         if self.running():
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=timeout)
+                code = self.proc.wait(timeout=timeout)
+                if code != 0:
+                    problem = "holdfast exited with code %d after SIGTERM" % code
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+                problem = "holdfast did not stop within %d s of SIGTERM" % timeout
         self._close_log()
         if self in _LIVE:
             _LIVE.remove(self)
+        if check and problem:
+            raise AssertionError("%s; log tail:\n%s" % (problem, self.log_tail(40)))
         return time.monotonic() - t
 
     def _close_log(self):
