@@ -34,7 +34,9 @@ inline uint64_t get_be64(const uint8_t *p) {
 
 inline void make_db_key(uint64_t snapshot, const uint8_t *key, size_t key_len, DbKey &out) {
   put_be64(out.buf, snapshot);
-  std::memcpy(out.buf + 8, key, key_len);
+  if (key_len > 0) { // memcpy from a null pointer is undefined even for 0 bytes
+    std::memcpy(out.buf + 8, key, key_len);
+  }
   out.len = 8 + key_len;
   if (key_len % 2 != 0) {
     out.buf[out.len++] = 0; // pad: values must start on an even address
