@@ -17,9 +17,12 @@ class Errors {
 public:
   explicit Errors(std::string file) : file_(std::move(file)) {}
   void add(const YAML::Node &at, const std::string &key, const std::string &msg) {
+    add(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), key, msg);
+  }
+  void add(const YAML::Mark &mark, const std::string &key, const std::string &msg) {
     std::string where = file_;
-    if (at.IsDefined() && at.Mark().line >= 0) {
-      where += ":" + std::to_string(at.Mark().line + 1);
+    if (mark.line >= 0) {
+      where += ":" + std::to_string(mark.line + 1);
     }
     list_.push_back(where + ": " + key + ": " + msg);
   }
@@ -69,15 +72,33 @@ bool parse_duration_ms(const std::string &text, uint64_t &out) {
                   : unit == "h"               ? 3600000
                   : unit == "d"               ? 86400000
                                               : 0;
-  if (mult == 0) {
+  if (mult == 0 || v > UINT64_MAX / mult) {
     return false;
   }
   out = v * mult;
   return true;
 }
 
+// A scalar's text; anything else (a list, a map) is reported against its line.
+bool get_text(const YAML::Node &n, const std::string &key, std::string &out, Errors &errs) {
+  if (n.IsNull()) {
+    out.clear();
+    return true;
+  }
+  if (!n.IsScalar()) {
+    errs.add(n, key, "expected a single value, not a list or a mapping");
+    return false;
+  }
+  out = n.as<std::string>();
+  return true;
+}
+
 template <typename T>
 bool get_uint(const YAML::Node &n, const std::string &key, T min, T max, T &out, Errors &errs) {
+  if (!n.IsScalar()) {
+    errs.add(n, key, "expected a whole number, not a list or a mapping");
+    return false;
+  }
   uint64_t v = 0;
   auto s = n.as<std::string>();
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -121,20 +142,20 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   if (auto w = n["workers"]) {
     get_uint<unsigned>(w, "server.workers", 1, 256, cfg.workers, errs);
   }
-  if (auto s = n["storage"]) {
-    cfg.storage = resolve_path(dir, s.as<std::string>());
+  if (auto s = n["storage"]; s && get_text(s, "server.storage", cfg.storage, errs)) {
+    cfg.storage = resolve_path(dir, cfg.storage);
   }
   if (auto p = n["udp-max-payload"]) {
     get_uint<uint16_t>(p, "server.udp-max-payload", 512, 4096, cfg.serve.udp_max_payload, errs);
   }
-  if (auto i = n["identity"]) {
-    cfg.serve.identity = i.IsNull() ? "" : i.as<std::string>();
+  if (auto v = n["identity"]) {
+    get_text(v, "server.identity", cfg.serve.identity, errs);
   }
   if (auto v = n["version"]) {
-    cfg.serve.version = v.IsNull() ? "" : v.as<std::string>();
+    get_text(v, "server.version", cfg.serve.version, errs);
   }
   if (auto v = n["nsid"]) {
-    cfg.serve.nsid = v.IsNull() ? "" : v.as<std::string>();
+    get_text(v, "server.nsid", cfg.serve.nsid, errs);
   }
   if (auto t = n["tcp-idle-timeout"]) {
     if (!parse_duration_ms(t.as<std::string>(), cfg.worker.tcp_idle_timeout_ms) ||
@@ -230,7 +251,7 @@ Result<Config> load_config(const std::string &path) {
       load_zones(z, dir, cfg, errs);
     }
   } catch (const YAML::Exception &e) {
-    errs.add(YAML::Node(), "config", std::string("unexpected structure: ") + e.what());
+    errs.add(e.mark, "config", "unexpected structure: " + e.msg);
   }
   if (cfg.listen.empty() && errs.empty()) {
     errs.add(root["server"], "server.listen", "no address to listen on");

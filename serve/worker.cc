@@ -101,8 +101,10 @@ void Worker::run() {
             conn->worker->close_conn(conn);
           } else if (h->type == UV_TIMER) {
             // Closed together with its connection.
-          } else if (h->type == UV_TCP || h->type == UV_POLL) {
-            uv_close(h, [](uv_handle_t *x) { delete x; });
+          } else if (h->type == UV_TCP) { // a listener
+            uv_close(h, [](uv_handle_t *x) { delete reinterpret_cast<uv_tcp_t *>(x); });
+          } else if (h->type == UV_POLL) {
+            uv_close(h, [](uv_handle_t *x) { delete reinterpret_cast<uv_poll_t *>(x); });
           } else {
             uv_close(h, nullptr);
           }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Read side of the store: find a query's zone, then nodes of that zone's current snapshot.
-// Everything returned points into the LMDB map and is valid until the ReadTxn ends.
+// Nodes point into the LMDB map and are valid until the ReadTxn ends; a ZoneHandle's apex
+// points into the name given to find_zone().
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@
 namespace holdfast::store {
 
 struct ZoneHandle {
-  const knot_dname_t *apex = nullptr; // lowercase wire name, in the map
+  const knot_dname_t *apex = nullptr; // lowercase wire name: the suffix of the name looked up
   uint64_t snapshot = 0;
   ZoneRecord record{};
 };
