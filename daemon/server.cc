@@ -76,8 +76,7 @@ private:
       if (auto gc = store::collect_garbage(env_, &collected); !gc) {
         spdlog::warn("storage garbage collection failed: {}", gc.error());
       } else if (collected > 0) {
-        spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)",
-                     collected);
+        spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)", collected);
       }
     }
     std::vector<store::ZoneFileJob> jobs;

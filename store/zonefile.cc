@@ -70,9 +70,9 @@ Status parse(const knot_dname_t *apex, const std::string &path, ParseState &st) 
   zs_scanner_t *s = guard.get();
   if (zs_set_input_file(s, path.c_str()) != 0) {
     int err = errno;
-    return fail(path + ": cannot read zone file: " +
-                (::access(path.c_str(), R_OK) != 0 ? std::strerror(err)
-                                                    : zs_strerror(s->error.code)));
+    return fail(
+        path + ": cannot read zone file: " +
+        (::access(path.c_str(), R_OK) != 0 ? std::strerror(err) : zs_strerror(s->error.code)));
   }
   if (zs_set_processing(s, on_record, on_error, &st) != 0) {
     return fail(path + ": cannot initialise the zone file parser");

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target: arbitrary bytes as a DNS query into QueryProcessor::process().
+//
+// The store is built once (a temp LMDB directory, removed at exit) from zones with every hard
+// case of the answer path: delegations with glue, nested and child zones, wildcards (also at
+// an apex and below empty non-terminals), CNAME chains and loops, DNAME (in and out of zone,
+// and one whose synthesis overflows 255 octets), big RRsets and additional-section targets.
+//
+// The input is the query exactly as received, so every seed is a valid DNS message. Bits of
+// the (otherwise only echoed) message ID choose the transport and the output capacity:
+//   ID bit 0: 1 = TCP, 0 = UDP        ID bit 1: 1 = a 512-byte output buffer, 0 = 64 KiB
+// Besides crashes and sanitizer reports, the target aborts on a reply that breaks an invariant:
+// larger than allowed, not parseable by libknot, QR clear, or a different ID.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/knot.h"
+
+#include "serve/query.h"
+#include "store/env.h"
+#include "store/zonefile.h"
+
+namespace {
+
+using holdfast::serve::QueryProcessor;
+using holdfast::serve::ServeOptions;
+namespace store = holdfast::store;
+
+constexpr uint16_t kUdpMaxPayload = 1232;
+
+std::string big_rrset(const char *owner, const char *type, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    char line[160];
+    if (std::strcmp(type, "A") == 0) {
+      std::snprintf(line, sizeof(line), "%s A 198.51.100.%d\n", owner, i + 1);
+    } else {
+      std::snprintf(line, sizeof(line), "%s TXT \"record %03d of a large RRset, padding\"\n", owner,
+                    i);
+    }
+    out += line;
+  }
+  return out;
+}
+
+// A name of 2 + 4 * 62 = 250 octets plus the root: a DNAME to it makes synthesised names of
+// more than 255 octets (RFC 6672 2.2: YXDOMAIN).
+std::string long_target() {
+  std::string label(61, 'x');
+  return label + "." + label + "." + label + "." + label + ".";
+}
+
+const std::string &example_zone() {
+  static const std::string text = R"(
+$ORIGIN example.
+$TTL 3600
+@              SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
+@              NS    ns1
+@              NS    ns2.other.test.
+@              MX    10 mail
+@              MX    20 mail.other.test.
+@              TXT   "v=spf1 -all"
+@              DS    12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ns1            A     192.0.2.1
+ns1            AAAA  2001:db8::1
+mail           A     192.0.2.25
+www            A     192.0.2.80
+www            AAAA  2001:db8::80
+WWW.Mixed      A     192.0.2.81
+alias          CNAME chain
+chain          CNAME www
+upper          CNAME WWW.EXAMPLE.
+dangling       CNAME nowhere
+out            CNAME www.other.test.
+loop1          CNAME loop2
+loop2          CNAME loop1
+self           CNAME self
+to-wild        CNAME x.wild
+to-dname       CNAME a.dn2
+to-sub         CNAME host.sub
+*.wild         A     192.0.2.99
+*.wild         TXT   "wild"
+*.wild         MX    5 mail
+host.deep.wild A     192.0.2.98
+*.c.d.e.deep   TXT   "wildcard inside an ENT chain"
+*.cname-wild   CNAME www
+_sip._udp      SRV   10 5 5060 sip
+_sip._udp      SRV   20 5 5060 sip.other.test.
+sip            A     192.0.2.60
+deleg          NS    ns.deleg
+deleg          NS    ns.other.test.
+deleg          DS    12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+ns.deleg       A     192.0.2.53
+ns.deleg       AAAA  2001:db8::53
+occluded.deleg A     192.0.2.54
+inner.deleg    NS    ns.inner.deleg
+z.y.x          NS    ns.z.y.x
+ns.z.y.x       A     192.0.2.55
+ns-cname       NS    alias
+dn             DNAME example.net.
+below.dn       A     192.0.2.7
+dn2            DNAME target
+www.target     A     192.0.2.8
+dn-loop        DNAME dn-loop.example.
+dn-up          DNAME example.
+)" + std::string("dlong DNAME ") + long_target() +
+                                  "\n" + big_rrset("big", "TXT", 60) + big_rrset("many", "A", 100);
+  return text;
+}
+
+const char *kSubZone = R"(
+$ORIGIN sub.example.
+@     SOA   ns hostmaster 7 7200 3600 1209600 60
+@     NS    ns
+ns    A     192.0.2.70
+host  A     192.0.2.71
+*     AAAA  2001:db8::71
+)";
+
+const char *kWildApex = R"(
+$ORIGIN wild.test.
+@     300 SOA ns.wild.test. hostmaster.wild.test. 1 7200 3600 1209600 3600
+@     NS    ns.other.test.
+*     A     192.0.2.200
+*     TXT   "apex wildcard"
+a.b   A     192.0.2.201
+)";
+
+struct Fixture {
+  std::string dir;
+  std::unique_ptr<store::Env> env;
+  std::unique_ptr<QueryProcessor> qp;
+};
+
+Fixture *fixture = nullptr;
+
+void remove_store() {
+  if (fixture != nullptr) {
+    fixture->qp.reset();
+    fixture->env.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(fixture->dir, ec);
+  }
+}
+
+void load(const char *apex, const std::string &text) {
+  std::string path = fixture->dir + "/" + apex + "zone";
+  FILE *f = std::fopen(path.c_str(), "w");
+  if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+    std::fprintf(stderr, "query_fuzz: cannot write %s\n", path.c_str());
+    std::abort();
+  }
+  std::fclose(f);
+  uint8_t name[KNOT_DNAME_MAXLEN];
+  if (knot_dname_from_str(name, apex, sizeof(name)) == nullptr) {
+    std::abort();
+  }
+  auto r = store::load_zone_file(*fixture->env, name, path);
+  if (!r) {
+    std::fprintf(stderr, "query_fuzz: cannot load %s: %s\n", apex, r.error().c_str());
+    std::abort();
+  }
+}
+
+void set_up() {
+  fixture = new Fixture();
+  char tmpl[] = "/tmp/holdfast-fuzz-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    std::abort();
+  }
+  fixture->dir = tmpl;
+  std::atexit(remove_store);
+  store::EnvOptions opts;
+  opts.path = fixture->dir + "/store";
+  opts.initial_map_size = size_t{64} << 20;
+  auto env = store::Env::open(opts);
+  if (!env) {
+    std::fprintf(stderr, "query_fuzz: %s\n", env.error().c_str());
+    std::abort();
+  }
+  fixture->env = std::move(*env);
+  load("example.", example_zone());
+  load("sub.example.", kSubZone);
+  load("wild.test.", kWildApex);
+  ServeOptions serve;
+  serve.udp_max_payload = kUdpMaxPayload;
+  serve.identity = "fuzz";
+  serve.version = "holdfast-fuzz";
+  serve.nsid = "fuzz-nsid";
+  fixture->qp = std::make_unique<QueryProcessor>(*fixture->env, serve);
+}
+
+[[noreturn]] void broken(const char *what, size_t n) {
+  std::fprintf(stderr, "query_fuzz: invariant broken: %s (reply of %zu bytes)\n", what, n);
+  std::abort();
+}
+
+// Checks what a reply must be whatever the query was.
+void check_reply(const uint8_t *query, const uint8_t *reply, size_t n, size_t cap, bool tcp) {
+  if (n > cap) {
+    broken("reply larger than the buffer", n);
+  }
+  if (n < KNOT_WIRE_HEADER_SIZE) {
+    broken("reply shorter than a header", n);
+  }
+  if (!tcp && n > kUdpMaxPayload && n > KNOT_WIRE_MIN_PKTSIZE) {
+    broken("UDP reply larger than udp-max-payload", n);
+  }
+  if (!knot_wire_get_qr(reply)) {
+    broken("QR clear in a reply", n);
+  }
+  if (knot_wire_get_id(reply) != knot_wire_get_id(query)) {
+    broken("reply ID differs from the query ID", n);
+  }
+  static uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
+  std::memcpy(copy, reply, n);
+  knot_pkt_t *pkt = knot_pkt_new(copy, static_cast<uint16_t>(n), nullptr);
+  if (pkt == nullptr) {
+    std::abort();
+  }
+  int rc = knot_pkt_parse(pkt, 0);
+  knot_pkt_free(pkt);
+  if (rc != KNOT_EOK) {
+    std::fprintf(stderr, "query_fuzz: libknot: %s\n", knot_strerror(rc));
+    broken("reply does not parse", n);
+  }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (fixture == nullptr) {
+    set_up();
+  }
+  static uint8_t out[KNOT_WIRE_MAX_PKTSIZE];
+  bool tcp = size >= 2 && (data[1] & 1) != 0;
+  size_t cap = size >= 2 && (data[1] & 2) != 0 ? KNOT_WIRE_MIN_PKTSIZE : sizeof(out);
+  if (!fixture->qp->begin_batch()) {
+    std::abort();
+  }
+  size_t n = fixture->qp->process(data, size, out, cap, tcp);
+  fixture->qp->end_batch();
+  if (n > 0) {
+    check_reply(data, out, n, cap, tcp);
+  }
+  return 0;
+}

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+// Config loading (daemon/config.h): the typed result of a valid file, and every error class
+// reported as "FILE:LINE: key: problem".
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/testutil.h"
+
+namespace holdfast::daemon {
+namespace {
+
+using test::Name;
+using test::TempDir;
+
+class ConfigTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_.write("example.com.zone", "$ORIGIN example.com.\n@ SOA ns hm 1 2 3 4 5\n");
+    dir_.write("example.net.zone", "$ORIGIN example.net.\n@ SOA ns hm 1 2 3 4 5\n");
+  }
+  // Writes `yaml` as holdfast.yaml and loads it.
+  Result<Config> load(const std::string &yaml) {
+    path_ = dir_.write("holdfast.yaml", yaml);
+    return load_config(path_);
+  }
+  // Loads `yaml`, expects failure, and returns the message.
+  std::string error_of(const std::string &yaml) {
+    auto r = load(yaml);
+    EXPECT_FALSE(r.ok()) << "config was accepted";
+    return r.ok() ? "" : r.error();
+  }
+  // "FILE:LINE: " for a line of the config file.
+  std::string at(int line) const { return path_ + ":" + std::to_string(line) + ": "; }
+
+  TempDir dir_;
+  std::string path_;
+};
+
+const char *kValid = R"(# a complete config
+server:
+  listen: ["127.0.0.1@5353", "::1", "192.0.2.1@53"]
+  workers: 3
+  storage: store
+  udp-max-payload: 1400
+  identity: ns1.example
+  version: "holdfast test"
+  nsid: ns1
+  tcp-idle-timeout: 2m
+  tcp-max-clients: 64
+log:
+  level: debug
+zones:
+  - domain: Example.COM
+    file: example.com.zone
+  - domain: example.net.
+    file: example.net.zone
+)";
+
+TEST_F(ConfigTest, ValidConfigIsParsedIntoTypedValues) {
+  auto r = load(kValid);
+  ASSERT_TRUE(r.ok()) << r.error();
+  const Config &c = *r;
+  EXPECT_EQ(c.path, path_);
+  ASSERT_EQ(c.listen.size(), 3u);
+  const auto *v4 = reinterpret_cast<const sockaddr_in *>(&c.listen[0].addr);
+  EXPECT_EQ(v4->sin_family, AF_INET);
+  EXPECT_EQ(ntohs(v4->sin_port), 5353);
+  EXPECT_EQ(ntohl(v4->sin_addr.s_addr), 0x7f000001u);
+  EXPECT_EQ(c.listen[0].text, "127.0.0.1@5353");
+  const auto *v6 = reinterpret_cast<const sockaddr_in6 *>(&c.listen[1].addr);
+  EXPECT_EQ(v6->sin6_family, AF_INET6);
+  EXPECT_EQ(ntohs(v6->sin6_port), 53); // the default port
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.storage, dir_.file("store")); // relative to the config file
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.serve.udp_max_payload, 1400);
+  EXPECT_EQ(c.serve.identity, "ns1.example");
+  EXPECT_EQ(c.serve.version, "holdfast test");
+  EXPECT_EQ(c.serve.nsid, "ns1");
+  EXPECT_EQ(c.worker.tcp_idle_timeout_ms, 120000u);
+  EXPECT_EQ(c.worker.tcp_max_clients, 64);
+  ASSERT_EQ(c.zones.size(), 2u);
+  EXPECT_EQ(c.zones[0].domain, "Example.COM.");
+  Name lower("example.com.");
+  EXPECT_EQ(c.zones[0].apex, std::vector<uint8_t>(lower.get(), lower.get() + lower.size()));
+  EXPECT_EQ(c.zones[0].file, dir_.file("example.com.zone"));
+  EXPECT_EQ(c.zones[1].domain, "example.net.");
+  EXPECT_EQ(c.zones[1].file, dir_.file("example.net.zone"));
+}
+
+TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
+  auto r = load("server:\n  listen: [\"127.0.0.1@53\"]\n  storage: /var/lib/holdfast\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->storage, "/var/lib/holdfast");
+  EXPECT_GE(r->workers, 1u);
+  EXPECT_EQ(r->serve.udp_max_payload, 1232);
+  EXPECT_EQ(r->serve.version, "");
+  EXPECT_EQ(r->worker.tcp_idle_timeout_ms, 10000u);
+  EXPECT_EQ(r->worker.tcp_max_clients, 512);
+  EXPECT_EQ(r->log_level, "info");
+  EXPECT_TRUE(r->zones.empty());
+}
+
+TEST_F(ConfigTest, DurationsTakeUnits) {
+  struct Case {
+    const char *text;
+    uint64_t ms;
+  } cases[] = {{"500ms", 500}, {"10s", 10000},  {"7", 7000},
+               {"5m", 300000}, {"2h", 7200000}, {"1d", 86400000}};
+  for (const auto &c : cases) {
+    SCOPED_TRACE(c.text);
+    auto r = load(std::string("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n"
+                              "  tcp-idle-timeout: ") +
+                  c.text + "\n");
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->worker.tcp_idle_timeout_ms, c.ms);
+  }
+}
+
+TEST_F(ConfigTest, UnknownKeyIsAnError) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1@53\"]\n"
+                           "  storage: s\n"
+                           "  listen-port: 53\n"
+                           "zones:\n"
+                           "  - domain: example.com\n"
+                           "    file: example.com.zone\n"
+                           "    master: 192.0.2.1\n"
+                           "logging: {}\n");
+  // Top-level keys are checked first, then each section in turn.
+  EXPECT_EQ(e, at(9) + "logging: unknown key\n" +                //
+                   at(4) + "server.listen-port: unknown key\n" + //
+                   at(8) + "zones[].master: unknown key");
+}
+
+TEST_F(ConfigTest, BadAddressIsAnError) {
+  std::string e = error_of("server:\n"
+                           "  storage: s\n"
+                           "  listen:\n"
+                           "    - 127.0.0.1@53\n"
+                           "    - 300.1.2.3@53\n"
+                           "    - ns1.example.com@53\n");
+  EXPECT_EQ(e, at(5) +
+                   "server.listen: bad address '300.1.2.3@53' (expected an IPv4 or IPv6 address, "
+                   "optionally @port)\n" +
+                   at(6) +
+                   "server.listen: bad address 'ns1.example.com@53' (expected an IPv4 or IPv6 "
+                   "address, optionally @port)");
+}
+
+TEST_F(ConfigTest, BadPortIsAnError) {
+  for (const char *addr : {"127.0.0.1@65536", "127.0.0.1@", "127.0.0.1@53x", "::1@-1"}) {
+    SCOPED_TRACE(addr);
+    std::string e = error_of(std::string("server:\n  storage: s\n  listen: [\"") + addr + "\"]\n");
+    EXPECT_EQ(e, at(3) + "server.listen: bad port in address '" + addr +
+                     "' (expected address@port, port 0-65535)");
+  }
+}
+
+TEST_F(ConfigTest, ListenMustBeAList) {
+  std::string e = error_of("server:\n  storage: s\n  listen: 127.0.0.1@53\n");
+  EXPECT_EQ(e, at(3) + "server.listen: expected a list of address@port");
+}
+
+TEST_F(ConfigTest, NumbersOutOfRangeAreErrors) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1\"]\n"
+                           "  storage: s\n"
+                           "  workers: 0\n"
+                           "  udp-max-payload: 511\n"
+                           "  tcp-max-clients: many\n");
+  EXPECT_EQ(e, at(4) + "server.workers: expected a whole number from 1 to 256, got '0'\n" + at(5) +
+                   "server.udp-max-payload: expected a whole number from 512 to 4096, got '511'\n" +
+                   at(6) +
+                   "server.tcp-max-clients: expected a whole number from 1 to 1000000, got 'many'");
+}
+
+TEST_F(ConfigTest, DuplicateZoneIsAnError) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1\"]\n"
+                           "  storage: s\n"
+                           "zones:\n"
+                           "  - domain: example.com.\n"
+                           "    file: example.com.zone\n"
+                           "  - domain: Example.COM\n"
+                           "    file: example.net.zone\n");
+  // Names compare case-insensitively (RFC 4343): the second entry is the same zone.
+  EXPECT_EQ(e, at(7) + "zones[].domain: zone Example.COM. is listed twice");
+}
+
+TEST_F(ConfigTest, BadZoneNameIsAnError) {
+  std::string long_label(64, 'a');
+  std::string e = error_of("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\nzones:\n"
+                           "  - domain: " +
+                           long_label + ".com\n    file: example.com.zone\n");
+  EXPECT_EQ(e, at(5) + "zones[].domain: '" + long_label + ".com' is not a valid domain name");
+}
+
+TEST_F(ConfigTest, BadDurationForTcpIdleTimeoutIsAnError) {
+  for (const char *text : {"10x", "s", "0s", "-5s", "1.5s"}) {
+    SCOPED_TRACE(text);
+    std::string e = error_of(std::string("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n"
+                                         "  tcp-idle-timeout: \"") +
+                             text + "\"\n");
+    EXPECT_EQ(e, at(4) + "server.tcp-idle-timeout: expected a duration like 10s or 2m, got '" +
+                     text + "'");
+  }
+}
+
+TEST_F(ConfigTest, OverflowingDurationIsAnError) {
+  // 213503982336 days is more milliseconds than a uint64_t holds: v * 86400000 wraps around
+  // to 120848384 ms (about 33.6 hours), which must not be accepted silently.
+  std::string e = error_of("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n"
+                           "  tcp-idle-timeout: 213503982336d\n");
+  EXPECT_EQ(e, at(4) + "server.tcp-idle-timeout: expected a duration like 10s or 2m, got "
+                       "'213503982336d'");
+}
+
+TEST_F(ConfigTest, UnreadableZoneFileIsNotAConfigError) {
+  // `run` keeps serving a zone's stored snapshot when its file is gone; `check` reports the
+  // file when it parses it (daemon/config.cc load_zones). The path is still resolved.
+  auto r = load("server:\n"
+                "  listen: [\"127.0.0.1\"]\n"
+                "  storage: s\n"
+                "zones:\n"
+                "  - domain: example.org\n"
+                "    file: missing/example.org.zone\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->zones.size(), 1u);
+  EXPECT_EQ(r->zones[0].file, dir_.file("missing/example.org.zone"));
+}
+
+TEST_F(ConfigTest, ZoneWithoutFileIsAnError) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1\"]\n"
+                           "  storage: s\n"
+                           "zones:\n"
+                           "  - domain: example.org\n");
+  EXPECT_EQ(e, at(5) + "zones[].file: missing for zone example.org.");
+}
+
+TEST_F(ConfigTest, MissingStorageIsAnError) {
+  std::string e = error_of("server:\n  listen: [\"127.0.0.1@53\"]\n");
+  EXPECT_EQ(e, at(2) + "server.storage: missing (the directory for the LMDB store)");
+}
+
+TEST_F(ConfigTest, MissingListenIsAnError) {
+  std::string e = error_of("server:\n  storage: s\n");
+  EXPECT_EQ(e, at(2) + "server.listen: no address to listen on");
+}
+
+TEST_F(ConfigTest, BadLogLevelIsAnError) {
+  std::string e = error_of("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n"
+                           "log:\n  level: verbose\n");
+  EXPECT_EQ(e, at(5) + "log.level: expected debug, info, warning or error");
+}
+
+TEST_F(ConfigTest, EveryProblemIsListedOnItsOwnLine) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"1.2.3.4@99999\"]\n"
+                           "  storage: s\n"
+                           "  tcp-idle-timeout: soon\n"
+                           "log:\n"
+                           "  level: loud\n"
+                           "zones:\n"
+                           "  - domain: example.org\n");
+  EXPECT_EQ(std::count(e.begin(), e.end(), '\n'), 3) << e;
+  EXPECT_EQ(e.rfind(at(2) + "server.listen: bad port", 0), 0u) << e;
+  EXPECT_NE(e.find("\n" + at(4) + "server.tcp-idle-timeout: "), std::string::npos) << e;
+  EXPECT_NE(e.find("\n" + at(6) + "log.level: "), std::string::npos) << e;
+  EXPECT_NE(e.find("\n" + at(8) + "zones[].file: missing for zone example.org."), std::string::npos)
+      << e;
+}
+
+TEST_F(ConfigTest, WrongKindOfValueNamesTheLine) {
+  // config.h: every problem is reported as "FILE:LINE: key: problem".
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1\"]\n"
+                           "  storage: s\n"
+                           "  workers: [1, 2]\n");
+  EXPECT_EQ(e.rfind(at(4), 0), 0u) << e;
+}
+
+TEST_F(ConfigTest, YamlSyntaxErrorNamesTheLine) {
+  std::string e = error_of("server:\n  listen: [\"127.0.0.1\"\n  storage: s\n");
+  EXPECT_EQ(e.rfind(path_ + ":", 0), 0u) << e;
+  EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
+}
+
+TEST_F(ConfigTest, MissingConfigFileIsAnError) {
+  std::string missing = dir_.file("nope.yaml");
+  auto r = load_config(missing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), missing + ": cannot read the config file");
+}
+
+TEST_F(ConfigTest, TopLevelMustBeAMapping) {
+  std::string e = error_of("- just\n- a list\n");
+  EXPECT_EQ(e, path_ + ": expected a YAML mapping with server: and zones:");
+}
+
+} // namespace
+} // namespace holdfast::daemon
