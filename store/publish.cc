@@ -118,6 +118,19 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
   std::vector<NameKey> wildcard_parents;
   std::string error;
   bool saw_apex = false;
+  // RFC 4592 2.2.2: the parent of "*" (the node on top of the path) is a wildcard's encloser.
+  auto mark_wildcard_parent = [&] {
+    if (path.empty()) {
+      return;
+    }
+    PathEntry &parent = path.back();
+    if (parent.ent >= 0) {
+      ents[parent.ent].flags |= kFlagWildcardChild;
+    } else {
+      wildcard_parents.push_back(parent.key);
+    }
+    parent.flags |= kFlagWildcardChild;
+  };
 
   DbKey start;
   make_db_key(id_, nullptr, 0, start);
@@ -151,15 +164,8 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
          ++depth) {
       uint16_t f = path.empty() ? 0 : inherited(path.back());
       NameKey ent = key.ancestor(depth);
-      if (ent.is_wildcard() && !path.empty()) {
-        // An empty "*" node (only "x.*.name" exists) is still a wildcard (RFC 4592 2.2.2).
-        PathEntry &parent = path.back();
-        if (parent.ent >= 0) {
-          ents[parent.ent].flags |= kFlagWildcardChild;
-        } else {
-          wildcard_parents.push_back(parent.key);
-        }
-        parent.flags |= kFlagWildcardChild;
+      if (ent.is_wildcard()) {
+        mark_wildcard_parent(); // an empty "*" (only "x.*.name" exists) is a wildcard too
       }
       ents.push_back({ent, f});
       path.push_back({ents.back().key, f, static_cast<int>(ents.size() - 1)});
@@ -168,14 +174,8 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
     if (!path.empty()) {
       flags |= inherited(path.back());
     }
-    if (key.is_wildcard() && !path.empty()) {
-      PathEntry &parent = path.back();
-      if (parent.ent >= 0) {
-        ents[parent.ent].flags |= kFlagWildcardChild;
-      } else {
-        wildcard_parents.push_back(parent.key);
-      }
-      parent.flags |= kFlagWildcardChild;
+    if (key.is_wildcard()) {
+      mark_wildcard_parent();
     }
     if (flags != node.flags()) {
       std::vector<uint8_t> copy(static_cast<uint8_t *>(v.mv_data),

@@ -6,12 +6,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hftest  # noqa: E402  (shared helpers of the integration tests)
 import dns.rdatatype
 
 # Same CHAOS strings for every server, so id.server / version.bind answers are comparable.
@@ -23,22 +27,7 @@ READY_TIMEOUT = 10.0
 
 def free_port():
     """A port on 127.0.0.1 that is free for both UDP and TCP right now."""
-    for _ in range(100):
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            finally:
-                udp.close()
-            return port
-        finally:
-            tcp.close()
-    raise RuntimeError("no free port found")
+    return hftest.free_port()
 
 
 class Server:
