@@ -78,7 +78,7 @@ def test(binary):
     hftest.write_config(cfg, port, os.path.join(tmp, "store"), [("tcp.example.", zone)],
                         server_extra=["tcp-idle-timeout: 1s", "tcp-max-clients: 3"])
     with hftest.Holdfast(binary, cfg, port, os.path.join(tmp, "holdfast.log")).start() as hf:
-        hf.wait_answering("tcp.example.")
+        hf.wait_serial("tcp.example.", 7, timeout=30)
 
         # RFC 7766 6.2.1.1: pipelined queries in one segment, each answered, IDs matched.
         s = connect(port)
