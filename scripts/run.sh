@@ -9,8 +9,9 @@ bash scripts/setup.sh
 bash scripts/build.sh release
 cat <<MSG
 holdfast is starting on $config. In another shell, ask it:
-  kdig @127.0.0.1 -p 5353 example.com SOA      (or: dig @127.0.0.1 -p 5353 example.com SOA)
+  kdig @127.0.0.1 -p 5353 example.com SOA
   kdig @127.0.0.1 -p 5353 www.example.com A
+  kdig @::1 -p 5353 +tcp example.com MX
 Stop it with Ctrl-C. Its LMDB store is in run/storage; a restart serves it at once.
 MSG
 exec build/holdfast run -c "$config"

@@ -6,10 +6,11 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libknot-dev libuv1-dev liblmdb-dev libspdlog-dev
             libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
             libgtest-dev libgmock-dev)
-test_pkgs=(knot knot-dnsutils nsd dnsperf lmdb-utils python3 python3-dnspython procps
-           util-linux iproute2)
+# kdig, so that the queries scripts/run.sh suggests work on a fresh machine.
+run_pkgs=(knot-dnsutils)
+test_pkgs=(knot nsd dnsperf lmdb-utils python3 python3-dnspython procps util-linux iproute2)
 
-want=("${build_pkgs[@]}")
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
 [ "${1:-}" = "--fuzz" ] && want+=(clang libclang-rt-14-dev)
 
