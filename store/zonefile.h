@@ -48,7 +48,8 @@ void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
                      const std::function<void(size_t, const Result<ZoneFileLoad> &)> &done,
                      const std::atomic<bool> *stop = nullptr);
 
-// Parses the file without storing anything (`holdfast check`). Returns the record count.
+// Parses and checks the file as loading would (`holdfast check`), without touching the real
+// store: the zone is published into a temporary one. Returns the record count.
 Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path);
 
 } // namespace holdfast::store

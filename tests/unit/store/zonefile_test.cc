@@ -201,6 +201,16 @@ TEST_F(ZoneFileTest, CheckParsesWithoutStoring) {
   EXPECT_EQ(bad.error().rfind(path_ + ":7: ", 0), 0u) << bad.error();
 }
 
+TEST_F(ZoneFileTest, CheckFindsZoneLevelErrorsLikeLoadingDoes) {
+  // RFC 1034 3.6.2: a CNAME cannot share its owner with other data; the parser alone accepts it.
+  dir_.write("example.zone", zone_text(1, "www CNAME ns\nwww A 192.0.2.9\n"));
+  auto bad = check_zone_file(Name("example."), path_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("CNAME record at www.example. has other data"), std::string::npos)
+      << bad.error();
+  EXPECT_TRUE(list_zones(*env_).empty()); // the real store is untouched
+}
+
 std::string small_zone(const std::string &origin, uint32_t serial) {
   return "$ORIGIN " + origin + "\n@ SOA ns hostmaster " + std::to_string(serial) +
          " 7200 3600 1209600 300\n@ NS ns\nns A 192.0.2.1\n";
