@@ -40,7 +40,6 @@ struct Question {
   const knot_dname_t *qname;      // lowercase
   const knot_dname_t *wire_qname; // as sent (case preserved), inside the query packet
   uint16_t qtype;
-  bool tcp;
 };
 
 // Fills `plan` for a question inside `zone`.

@@ -220,7 +220,7 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
           reader_.find_zone(knot_wire_next_label(qname, nullptr), parent)) {
         zone = parent;
       }
-      Question q{qname, knot_pkt_wire_qname(query), qtype, tcp};
+      Question q{qname, knot_pkt_wire_qname(query), qtype};
       answer(reader_, zone, q, plan, mm);
       rcode = plan.rcode;
     }

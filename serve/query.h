@@ -22,9 +22,6 @@ struct ServeOptions {
   std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
 };
 
-// What happened to a query, for counters.
-enum class Outcome : uint8_t { kAnswered, kDropped };
-
 class QueryProcessor {
 public:
   QueryProcessor(store::Env &env, const ServeOptions &opts);
