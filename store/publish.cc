@@ -106,74 +106,44 @@ std::optional<ZoneInfo> parse_zone(const MDB_val &k, const MDB_val &v) {
   return info;
 }
 
-Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full) {
-  MDB_cursor *cur = nullptr;
-  if (int rc = mdb_cursor_open(txn, env_.nodes(), &cur); rc != MDB_SUCCESS) {
-    return fail(lmdb_error(rc));
-  }
-  out = Published{};
-  out.snapshot = id_;
-  std::vector<PathEntry> path;
-  std::vector<PendingEnt> ents;
-  std::vector<NameKey> wildcard_parents;
-  std::string error;
-  bool saw_apex = false;
-  // RFC 4592 2.2.2: the parent of "*" (the node on top of the path) is a wildcard's encloser.
-  auto mark_wildcard_parent = [&] {
-    if (path.empty()) {
-      return;
-    }
-    PathEntry &parent = path.back();
-    if (parent.ent >= 0) {
-      ents[parent.ent].flags |= kFlagWildcardChild;
-    } else {
-      wildcard_parents.push_back(parent.key);
-    }
-    parent.flags |= kFlagWildcardChild;
-  };
+namespace {
 
-  DbKey start;
-  make_db_key(id_, nullptr, 0, start);
-  MDB_val k = start.val(), v;
-  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  for (; rc == MDB_SUCCESS && key_snapshot(k) == id_; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+// A failed publishing step: the message for the operator, and LMDB's code (MDB_MAP_FULL means
+// "grow the map and try again").
+struct StepError {
+  std::string message;
+  int rc = MDB_SUCCESS;
+};
+
+StepError lmdb_step(const char *what, int rc) {
+  return {std::string(what) + ": " + lmdb_error(rc), rc};
+}
+
+// The finalize pass: visits the snapshot's nodes in canonical order (ancestors first), checks
+// each, writes inherited flags in place, and collects what must be added after the walk.
+class NodeWalk {
+public:
+  explicit NodeWalk(const std::vector<uint8_t> &apex) : apex_(apex) {}
+
+  // Visits the node under the cursor; returns an error message or "".
+  StepError visit(MDB_cursor *cur, MDB_val &k, MDB_val &v, Published &out) {
     NameKey key = key_owner(k);
     NodeView node(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
     if (key.len == 0) {
-      saw_apex = true;
+      saw_apex_ = true;
       RRsetView soa;
       if (!node.find(KNOT_RRTYPE_SOA, soa)) {
-        error = "no SOA record at the zone apex";
-        break;
+        return {"no SOA record at the zone apex"};
       }
       out.serial = knot_soa_serial(soa.rrs.rdata);
-    } else if (!saw_apex) {
-      error = "no SOA record at the zone apex";
-      break;
+    } else if (!saw_apex_) {
+      return {"no SOA record at the zone apex"};
     }
-    if (error = check_node(node, key, apex_); !error.empty()) {
-      break;
+    if (std::string error = check_node(node, key, apex_); !error.empty()) {
+      return {error};
     }
-    // Keep only the ancestors of this node on the path.
-    while (!path.empty() && (path.back().key.labels >= key.labels ||
-                             common_labels(path.back().key, key) < path.back().key.labels)) {
-      path.pop_back();
-    }
-    // Every missing ancestor becomes an empty non-terminal (RFC 4592 2.2.2): it exists.
-    for (unsigned depth = path.empty() ? 0 : path.back().key.labels + 1; depth < key.labels;
-         ++depth) {
-      uint16_t f = path.empty() ? 0 : inherited(path.back());
-      NameKey ent = key.ancestor(depth);
-      if (ent.is_wildcard()) {
-        mark_wildcard_parent(); // an empty "*" (only "x.*.name" exists) is a wildcard too
-      }
-      ents.push_back({ent, f});
-      path.push_back({ents.back().key, f, static_cast<int>(ents.size() - 1)});
-    }
-    uint16_t flags = node.flags();
-    if (!path.empty()) {
-      flags |= inherited(path.back());
-    }
+    add_ancestors(key);
+    uint16_t flags = node.flags() | (path_.empty() ? 0 : inherited(path_.back()));
     if (key.is_wildcard()) {
       mark_wildcard_parent();
     }
@@ -182,88 +152,161 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
                                 static_cast<uint8_t *>(v.mv_data) + v.mv_size);
       std::memcpy(copy.data(), &flags, 2);
       MDB_val nv{copy.size(), copy.data()};
-      if (int prc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT); prc != MDB_SUCCESS) {
-        error = "cannot publish: " + lmdb_error(prc);
-        break;
+      if (int rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT); rc != MDB_SUCCESS) {
+        return lmdb_step("cannot publish", rc);
       }
     }
-    path.push_back({key, flags, -1});
+    path_.push_back({key, flags, -1});
     for (uint16_t i = 0; i < node.count(); ++i) {
       out.records += node.at(i).rrs.count;
     }
     ++out.nodes;
+    return {};
+  }
+
+  bool saw_apex() const { return saw_apex_; }
+
+  // Empty non-terminals and the wildcard flags of already visited parents.
+  StepError write_derived(MDB_txn *txn, MDB_dbi nodes, uint64_t id, Published &out) const {
+    std::vector<uint8_t> value;
+    for (const auto &ent : ents_) {
+      encode_node(ent.flags, {}, value);
+      DbKey dk;
+      make_db_key(id, ent.key, dk);
+      MDB_val ek = dk.val(), ev{value.size(), value.data()};
+      if (int rc = mdb_put(txn, nodes, &ek, &ev, 0); rc != MDB_SUCCESS) {
+        return lmdb_step("cannot publish", rc);
+      }
+    }
+    for (const auto &parent : wildcard_parents_) {
+      if (auto st = set_flags(txn, nodes, id, parent, kFlagWildcardChild); !st) {
+        return {st.error()};
+      }
+    }
+    out.nodes += ents_.size();
+    return {};
+  }
+
+private:
+  // Keeps only the ancestors of `key` on the path, then adds every missing ancestor as an
+  // empty non-terminal (RFC 4592 2.2.2: it exists).
+  void add_ancestors(const NameKey &key) {
+    while (!path_.empty() && (path_.back().key.labels >= key.labels ||
+                              common_labels(path_.back().key, key) < path_.back().key.labels)) {
+      path_.pop_back();
+    }
+    for (unsigned depth = path_.empty() ? 0 : path_.back().key.labels + 1; depth < key.labels;
+         ++depth) {
+      uint16_t f = path_.empty() ? 0 : inherited(path_.back());
+      NameKey ent = key.ancestor(depth);
+      if (ent.is_wildcard()) {
+        mark_wildcard_parent(); // an empty "*" (only "x.*.name" exists) is a wildcard too
+      }
+      ents_.push_back({ent, f});
+      path_.push_back({ents_.back().key, f, static_cast<int>(ents_.size() - 1)});
+    }
+  }
+
+  // RFC 4592 2.2.2: the parent of "*" (the node on top of the path) is a wildcard's encloser.
+  void mark_wildcard_parent() {
+    if (path_.empty()) {
+      return;
+    }
+    PathEntry &parent = path_.back();
+    if (parent.ent >= 0) {
+      ents_[parent.ent].flags |= kFlagWildcardChild;
+    } else {
+      wildcard_parents_.push_back(parent.key);
+    }
+    parent.flags |= kFlagWildcardChild;
+  }
+
+  const std::vector<uint8_t> &apex_;
+  std::vector<PathEntry> path_;
+  std::vector<PendingEnt> ents_;
+  std::vector<NameKey> wildcard_parents_;
+  bool saw_apex_ = false;
+};
+
+// The flip: the zone's record points at the new snapshot, the old one becomes `previous`, and
+// the one before that is returned in `obsolete` for deletion after the commit.
+StepError flip(MDB_txn *txn, Env &env, uint64_t id, const std::vector<uint8_t> &apex,
+               const SourceInfo &source, const Published &out, uint64_t &obsolete) {
+  std::optional<ZoneInfo> old;
+  MDB_val zk{apex.size(), const_cast<uint8_t *>(apex.data())}, zv;
+  if (mdb_get(txn, env.zones(), &zk, &zv) == MDB_SUCCESS) {
+    old = parse_zone(zk, zv);
+  }
+  ZoneRecord rec{};
+  rec.current = id;
+  rec.previous = old ? old->record.current : 0;
+  obsolete = old ? old->record.previous : 0;
+  rec.serial = out.serial;
+  rec.records = static_cast<uint32_t>(out.records);
+  rec.published_ns = unix_now_ns();
+  rec.source_mtime_ns = source.mtime_ns;
+  rec.source_size = source.size;
+  rec.source_inode = source.inode;
+  rec.source_kind = source.kind;
+  rec.source_len = static_cast<uint16_t>(source.source.size());
+  std::vector<uint8_t> value(sizeof(rec) + source.source.size());
+  std::memcpy(value.data(), &rec, sizeof(rec));
+  std::memcpy(value.data() + sizeof(rec), source.source.data(), source.source.size());
+  zv = {value.size(), value.data()};
+  uint8_t idkey[8];
+  put_be64(idkey, id);
+  MDB_val sk{8, idkey}, sv;
+  int rc = mdb_put(txn, env.zones(), &zk, &zv, 0);
+  if (rc == MDB_SUCCESS) {
+    rc = mdb_get(txn, env.snapshots(), &sk, &sv);
+  }
+  if (rc == MDB_SUCCESS) {
+    std::vector<uint8_t> srec(static_cast<uint8_t *>(sv.mv_data),
+                              static_cast<uint8_t *>(sv.mv_data) + sv.mv_size);
+    srec[0] = static_cast<uint8_t>(SnapshotState::kPublished);
+    sv = {srec.size(), srec.data()};
+    rc = mdb_put(txn, env.snapshots(), &sk, &sv, 0);
+  }
+  return rc == MDB_SUCCESS ? StepError{} : lmdb_step("cannot publish", rc);
+}
+
+} // namespace
+
+Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full) {
+  out = Published{};
+  out.snapshot = id_;
+  obsolete = 0;
+  MDB_cursor *cur = nullptr;
+  if (int rc = mdb_cursor_open(txn, env_.nodes(), &cur); rc != MDB_SUCCESS) {
+    return fail(lmdb_error(rc));
+  }
+  NodeWalk walk(apex_);
+  StepError error;
+  DbKey start;
+  make_db_key(id_, nullptr, 0, start);
+  MDB_val k = start.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  for (; rc == MDB_SUCCESS && key_snapshot(k) == id_; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (error = walk.visit(cur, k, v, out); !error.message.empty()) {
+      break;
+    }
   }
   mdb_cursor_close(cur);
-  if (error.empty() && !saw_apex) {
-    error = "no SOA record at the zone apex";
+  if (error.message.empty() && !walk.saw_apex()) {
+    error = {"no SOA record at the zone apex"};
   }
-  if (error.empty() && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-    error = "cannot publish: " + lmdb_error(rc);
+  if (error.message.empty() && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+    error = lmdb_step("cannot publish", rc);
   }
-  std::vector<uint8_t> value;
-  for (size_t i = 0; error.empty() && i < ents.size(); ++i) {
-    encode_node(ents[i].flags, {}, value);
-    DbKey dk;
-    make_db_key(id_, ents[i].key, dk);
-    MDB_val ek = dk.val(), ev{value.size(), value.data()};
-    if (int prc = mdb_put(txn, env_.nodes(), &ek, &ev, 0); prc != MDB_SUCCESS) {
-      error = "cannot publish: " + lmdb_error(prc);
-    }
+  if (error.message.empty()) {
+    error = walk.write_derived(txn, env_.nodes(), id_, out);
   }
-  for (size_t i = 0; error.empty() && i < wildcard_parents.size(); ++i) {
-    if (auto st = set_flags(txn, env_.nodes(), id_, wildcard_parents[i], kFlagWildcardChild); !st) {
-      error = st.error();
-    }
+  if (error.message.empty()) {
+    error = flip(txn, env_, id_, apex_, source_, out, obsolete);
   }
-  out.nodes += ents.size();
-
-  // The flip: the zone's record points at the new snapshot; the old one becomes `previous`.
-  std::optional<ZoneInfo> old;
-  {
-    MDB_val zk{apex_.size(), apex_.data()}, zv;
-    if (mdb_get(txn, env_.zones(), &zk, &zv) == MDB_SUCCESS) {
-      old = parse_zone(zk, zv);
-    }
-  }
-  obsolete = 0;
-  if (error.empty()) {
-    ZoneRecord rec{};
-    rec.current = id_;
-    rec.previous = old ? old->record.current : 0;
-    obsolete = old ? old->record.previous : 0;
-    rec.serial = out.serial;
-    rec.records = static_cast<uint32_t>(out.records);
-    rec.published_ns = unix_now_ns();
-    rec.source_mtime_ns = source_.mtime_ns;
-    rec.source_size = source_.size;
-    rec.source_inode = source_.inode;
-    rec.source_kind = source_.kind;
-    rec.source_len = static_cast<uint16_t>(source_.source.size());
-    value.resize(sizeof(rec) + source_.source.size());
-    std::memcpy(value.data(), &rec, sizeof(rec));
-    std::memcpy(value.data() + sizeof(rec), source_.source.data(), source_.source.size());
-    MDB_val zk{apex_.size(), apex_.data()}, zv{value.size(), value.data()};
-    uint8_t idkey[8];
-    put_be64(idkey, id_);
-    MDB_val sk{8, idkey}, sv;
-    int prc = mdb_put(txn, env_.zones(), &zk, &zv, 0);
-    if (prc == MDB_SUCCESS) {
-      prc = mdb_get(txn, env_.snapshots(), &sk, &sv);
-    }
-    if (prc == MDB_SUCCESS) {
-      std::vector<uint8_t> srec(static_cast<uint8_t *>(sv.mv_data),
-                                static_cast<uint8_t *>(sv.mv_data) + sv.mv_size);
-      srec[0] = static_cast<uint8_t>(SnapshotState::kPublished);
-      sv = {srec.size(), srec.data()};
-      prc = mdb_put(txn, env_.snapshots(), &sk, &sv, 0);
-    }
-    if (prc != MDB_SUCCESS) {
-      error = "cannot publish: " + lmdb_error(prc);
-    }
-  }
-  map_full = error.find(mdb_strerror(MDB_MAP_FULL)) != std::string::npos;
-  if (!error.empty()) {
-    return fail(error);
+  map_full = error.rc == MDB_MAP_FULL;
+  if (!error.message.empty()) {
+    return fail(error.message);
   }
   return Ok{};
 }
