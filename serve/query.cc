@@ -131,63 +131,14 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   return n;
 }
 
-size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp) {
-  knot_mm_t *mm = arena_.mm();
-  knot_pkt_t *query = knot_pkt_new(wire, static_cast<uint16_t>(len), mm);
-  if (query == nullptr) {
-    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
-  }
-  uint8_t opcode = knot_wire_get_opcode(wire);
-  int parsed = knot_pkt_parse(query, 0);
-  // Trailing bytes after a well-formed message: FORMERR, with the question (as Knot DNS).
-  bool trailing = parsed == KNOT_ETRAIL;
-  if (trailing) {
-    parsed = KNOT_EOK;
-  }
-  if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
-    malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
-    if (parsed == KNOT_EOK) {
-      return formerr_with_opt(query, out, std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE),
-                              opts_.udp_max_payload, mm);
-    }
-    return header_error(wire, out, KNOT_RCODE_FORMERR);
-  }
-  // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
-  size_t max = KNOT_WIRE_MIN_PKTSIZE;
-  if (tcp) {
-    max = KNOT_WIRE_MAX_PKTSIZE;
-  } else if (knot_pkt_has_edns(query)) {
-    uint16_t client = knot_edns_get_payload(query->opt_rr);
-    max = std::max<size_t>(KNOT_WIRE_MIN_PKTSIZE, std::min(client, opts_.udp_max_payload));
-  }
-  max = std::min(max, out_cap);
-  knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), mm);
-  if (resp == nullptr || knot_pkt_init_response(resp, query) != KNOT_EOK) {
-    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
-  }
-
-  // The response OPT (RFC 6891 6.1.1): our payload size, version 0, DO echoed (RFC 3225 3).
-  knot_rrset_t opt;
-  bool edns = knot_pkt_has_edns(query);
-  uint8_t ext_rcode = 0;
-  if (edns) {
-    if (knot_edns_init(&opt, opts_.udp_max_payload, 0, KNOT_EDNS_VERSION, mm) != KNOT_EOK) {
-      return header_error(wire, out, KNOT_RCODE_SERVFAIL);
-    }
-    if (knot_pkt_has_dnssec(query)) {
-      knot_edns_set_do(&opt);
-    }
-    // RFC 5001: the server's NSID, only when asked for and configured.
-    if (!opts_.nsid.empty() && knot_pkt_edns_option(query, KNOT_EDNS_OPTION_NSID) != nullptr) {
-      knot_edns_add_option(&opt, KNOT_EDNS_OPTION_NSID, static_cast<uint16_t>(opts_.nsid.size()),
-                           reinterpret_cast<const uint8_t *>(opts_.nsid.data()), mm);
-    }
-    knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
-  }
-
-  Plan plan;
+// The one place where opcode, class and type decide what a query gets (STYLE.md 2). Fills
+// `plan` and returns the (extended) RCODE.
+uint16_t QueryProcessor::decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
+                                bool &not_authoritative) {
   uint16_t rcode = KNOT_RCODE_NOERROR;
-  bool not_authoritative = false; // REFUSED because no zone holds the name
+  uint8_t opcode = knot_wire_get_opcode(query->wire);
+  bool edns = knot_pkt_has_edns(query);
+  knot_mm_t *mm = arena_.mm();
   uint16_t qclass = knot_pkt_qclass(query);
   uint16_t qtype = knot_pkt_qtype(query);
   if (trailing) {
@@ -225,6 +176,71 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
       rcode = plan.rcode;
     }
   }
+  return rcode;
+}
+
+// The response OPT (RFC 6891 6.1.1): our payload size, version 0, DO echoed (RFC 3225 3), and
+// the NSID when asked for and configured (RFC 5001).
+bool QueryProcessor::make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm) {
+  if (knot_edns_init(&opt, opts_.udp_max_payload, 0, KNOT_EDNS_VERSION, mm) != KNOT_EOK) {
+    return false;
+  }
+  if (knot_pkt_has_dnssec(query)) {
+    knot_edns_set_do(&opt);
+  }
+  if (!opts_.nsid.empty() && knot_pkt_edns_option(query, KNOT_EDNS_OPTION_NSID) != nullptr) {
+    knot_edns_add_option(&opt, KNOT_EDNS_OPTION_NSID, static_cast<uint16_t>(opts_.nsid.size()),
+                         reinterpret_cast<const uint8_t *>(opts_.nsid.data()), mm);
+  }
+  return true;
+}
+
+size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp) {
+  knot_mm_t *mm = arena_.mm();
+  knot_pkt_t *query = knot_pkt_new(wire, static_cast<uint16_t>(len), mm);
+  if (query == nullptr) {
+    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+  }
+  int parsed = knot_pkt_parse(query, 0);
+  // Trailing bytes after a well-formed message: FORMERR, with the question (as Knot DNS).
+  bool trailing = parsed == KNOT_ETRAIL;
+  if (trailing) {
+    parsed = KNOT_EOK;
+  }
+  if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
+    malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
+    if (parsed == KNOT_EOK) {
+      return formerr_with_opt(query, out, std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE),
+                              opts_.udp_max_payload, mm);
+    }
+    return header_error(wire, out, KNOT_RCODE_FORMERR);
+  }
+  // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
+  size_t max = KNOT_WIRE_MIN_PKTSIZE;
+  if (tcp) {
+    max = KNOT_WIRE_MAX_PKTSIZE;
+  } else if (knot_pkt_has_edns(query)) {
+    uint16_t client = knot_edns_get_payload(query->opt_rr);
+    max = std::max<size_t>(KNOT_WIRE_MIN_PKTSIZE, std::min(client, opts_.udp_max_payload));
+  }
+  max = std::min(max, out_cap);
+  knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), mm);
+  if (resp == nullptr || knot_pkt_init_response(resp, query) != KNOT_EOK) {
+    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+  }
+
+  knot_rrset_t opt;
+  bool edns = knot_pkt_has_edns(query);
+  if (edns) {
+    if (!make_opt(query, opt, mm)) {
+      return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+    }
+    knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
+  }
+
+  Plan plan;
+  bool not_authoritative = false; // REFUSED because no zone holds the name
+  uint16_t rcode = decide(query, tcp, trailing, plan, not_authoritative);
 
   if (plan.aa) {
     knot_wire_set_aa(resp->wire);
@@ -238,11 +254,10 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
   }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
-  ext_rcode = static_cast<uint8_t>(rcode >> 4);
   encode(resp, plan);
   if (edns) {
     knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
-    knot_edns_set_ext_rcode(&opt, ext_rcode);
+    knot_edns_set_ext_rcode(&opt, static_cast<uint8_t>(rcode >> 4));
     knot_pkt_begin(resp, KNOT_ADDITIONAL);
     knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NULL);
   }

@@ -10,10 +10,13 @@
 #include <string>
 
 #include "common/arena.h"
+#include "common/knot.h"
 #include "store/env.h"
 #include "store/reader.h"
 
 namespace holdfast::serve {
+
+struct Plan; // serve/answer.h
 
 struct ServeOptions {
   uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
@@ -39,6 +42,9 @@ public:
 
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+  uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
+                  bool &not_authoritative);
+  bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);
 
   ServeOptions opts_;
   Arena arena_;
