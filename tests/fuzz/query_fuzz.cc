@@ -26,6 +26,7 @@
 #include "serve/query.h"
 #include "store/env.h"
 #include "store/zonefile.h"
+#include "tests/fuzz/fuzz_store.h"
 
 namespace {
 
@@ -133,22 +134,9 @@ $ORIGIN wild.test.
 a.b   A     192.0.2.201
 )";
 
-struct Fixture {
-  std::string dir;
-  std::unique_ptr<store::Env> env;
-  std::unique_ptr<QueryProcessor> qp;
-};
+struct Fixture : holdfast::fuzz::FuzzStore {};
 
 Fixture *fixture = nullptr;
-
-void remove_store() {
-  if (fixture != nullptr) {
-    fixture->qp.reset();
-    fixture->env.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(fixture->dir, ec);
-  }
-}
 
 void load(const char *apex, const std::string &text) {
   std::string path = fixture->dir + "/" + apex + "zone";
@@ -171,21 +159,7 @@ void load(const char *apex, const std::string &text) {
 
 void set_up() {
   fixture = new Fixture();
-  char tmpl[] = "/tmp/holdfast-fuzz-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    std::abort();
-  }
-  fixture->dir = tmpl;
-  std::atexit(remove_store);
-  store::EnvOptions opts;
-  opts.path = fixture->dir + "/store";
-  opts.initial_map_size = size_t{64} << 20;
-  auto env = store::Env::open(opts);
-  if (!env) {
-    std::fprintf(stderr, "query_fuzz: %s\n", env.error().c_str());
-    std::abort();
-  }
-  fixture->env = std::move(*env);
+  holdfast::fuzz::open_fuzz_store(*fixture, "query_fuzz", size_t{64} << 20);
   load("example.", example_zone());
   load("sub.example.", kSubZone);
   load("wild.test.", kWildApex);

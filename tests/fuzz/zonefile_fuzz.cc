@@ -28,6 +28,7 @@
 #include "store/keys.h"
 #include "store/writer.h"
 #include "store/zonefile.h"
+#include "tests/fuzz/fuzz_store.h"
 
 namespace {
 
@@ -36,45 +37,18 @@ namespace store = holdfast::store;
 
 constexpr size_t kMaxQueriedNames = 64;
 
-struct Fixture {
-  std::string dir;
+struct Fixture : holdfast::fuzz::FuzzStore {
   std::string zone_path;
   uint8_t apex[KNOT_DNAME_MAXLEN];
-  std::unique_ptr<store::Env> env;
-  std::unique_ptr<QueryProcessor> qp;
 };
 
 Fixture *fixture = nullptr;
 
-void remove_store() {
-  if (fixture != nullptr) {
-    fixture->qp.reset();
-    fixture->env.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(fixture->dir, ec);
-  }
-}
-
 void set_up() {
   fixture = new Fixture();
-  std::string tmpl = std::filesystem::is_directory("/dev/shm") ? "/dev/shm/holdfast-fuzz-XXXXXX"
-                                                               : "/tmp/holdfast-fuzz-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::abort();
-  }
-  fixture->dir = tmpl;
+  holdfast::fuzz::open_fuzz_store(*fixture, "zonefile_fuzz", size_t{16} << 20);
   fixture->zone_path = fixture->dir + "/fuzz.zone";
-  std::atexit(remove_store);
   knot_dname_from_str(fixture->apex, "fuzz.example.", sizeof(fixture->apex));
-  store::EnvOptions opts;
-  opts.path = fixture->dir + "/store";
-  opts.initial_map_size = size_t{16} << 20;
-  auto env = store::Env::open(opts);
-  if (!env) {
-    std::fprintf(stderr, "zonefile_fuzz: %s\n", env.error().c_str());
-    std::abort();
-  }
-  fixture->env = std::move(*env);
   holdfast::serve::ServeOptions serve;
   fixture->qp = std::make_unique<QueryProcessor>(*fixture->env, serve);
 }

@@ -27,7 +27,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -296,16 +295,7 @@ def kill_run(args, hf, mode, cal, store, base_nodes):
 
 
 def run(args):
-    tmp = tempfile.mkdtemp(prefix="hf-crash-")
-    log("workdir %s" % tmp)
-    try:
-        _run(args, tmp)
-    finally:
-        hftest.cleanup_all()
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    hftest.in_workdir("hf-crash-", args.keep, lambda tmp: _run(args, tmp))
 
 
 def _run(args, tmp):

@@ -307,6 +307,23 @@ def describe(resp):
         [r.to_text() for r in resp.answer], [r.to_text() for r in resp.authority])
 
 
+def in_workdir(prefix, keep, fn):
+    """Runs fn(tmpdir) in a fresh temp dir; kills leftover servers and removes the dir after
+    (unless `keep`)."""
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    log("workdir %s" % tmp)
+    try:
+        fn(tmp)
+    finally:
+        cleanup_all()
+        if keep:
+            log("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main_wrapper(fn):
     """Runs fn(), kills leftover processes, exits 0 on success and 1 on failure."""
     ok = False

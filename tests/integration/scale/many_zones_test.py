@@ -24,7 +24,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -200,16 +199,7 @@ def fmt(st):
 
 
 def run(args):
-    tmp = tempfile.mkdtemp(prefix="hf-scale-")
-    log("workdir %s" % tmp)
-    try:
-        _run(args, tmp)
-    finally:
-        hftest.cleanup_all()
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    hftest.in_workdir("hf-scale-", args.keep, lambda tmp: _run(args, tmp))
 
 
 def _run(args, tmp):
