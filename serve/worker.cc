@@ -16,6 +16,7 @@ namespace {
 constexpr size_t kUdpMaxQuery = 4096;     // larger datagrams are not DNS queries we answer
 constexpr size_t kUdpMaxResponse = 4096;  // udp-max-payload is capped to this
 constexpr size_t kTcpMaxQueued = 1 << 20; // unsent answer bytes per TCP connection
+constexpr size_t kTcpMaxResponse = 65535; // RFC 1035 4.2.2: two-byte length prefix
 constexpr size_t kCmsgSize = CMSG_SPACE(sizeof(in6_pktinfo)) > CMSG_SPACE(sizeof(in_pktinfo))
                                  ? CMSG_SPACE(sizeof(in6_pktinfo))
                                  : CMSG_SPACE(sizeof(in_pktinfo));
@@ -47,7 +48,7 @@ Worker::Worker(store::Env &env, const ServeOptions &serve, const WorkerOptions &
     : env_(env), opts_(opts), qp_(std::make_unique<QueryProcessor>(env, serve)),
       udp_fds_(std::move(udp_fds)), tcp_fds_(std::move(tcp_fds)),
       slots_(std::make_unique<UdpSlot[]>(kBatch)), udp_out_(kBatch * kUdpMaxResponse),
-      tcp_read_buf_(65536 + 2) {
+      tcp_read_buf_(65536 + 2), tcp_resp_(std::make_unique<uint8_t[]>(kTcpMaxResponse)) {
   uv_loop_init(&loop_);
   for (int fd : udp_fds_) {
     // Only a wildcard bind (0.0.0.0, ::) needs to learn each query's destination address to
@@ -334,26 +335,24 @@ void Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, size_
     }
     const uint8_t *msg = data + consumed + 2;
     consumed += 2 + frame;
-    size_t at = tcp_out_.size();
-    tcp_out_.resize(at + 2 + 65535);
-    size_t n = qp_->process(msg, frame, tcp_out_.data() + at + 2, 65535, true);
+    // Answered into a scratch buffer, then only the bytes produced are appended (growing
+    // tcp_out_ by a full frame first would zero 64 KiB for every query).
+    size_t n = qp_->process(msg, frame, tcp_resp_.get(), kTcpMaxResponse, true);
     counters_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
     if (qp_->last_malformed()) {
       // A stream peer that sends garbage is not a DNS client: end the connection (as Knot DNS
       // and NSD do) after the answers already produced.
-      tcp_out_.resize(at);
       conn->close_after_write = true;
       consumed = len;
       return;
     }
     if (n == 0) {
-      tcp_out_.resize(at);
       counters_.dropped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    tcp_out_[at] = static_cast<uint8_t>(n >> 8);
-    tcp_out_[at + 1] = static_cast<uint8_t>(n);
-    tcp_out_.resize(at + 2 + n);
+    tcp_out_.push_back(static_cast<uint8_t>(n >> 8));
+    tcp_out_.push_back(static_cast<uint8_t>(n));
+    tcp_out_.insert(tcp_out_.end(), tcp_resp_.get(), tcp_resp_.get() + n);
   }
 }
 

@@ -69,9 +69,10 @@ private:
   WorkerCounters counters_;
 
   std::unique_ptr<UdpSlot[]> slots_;
-  std::vector<uint8_t> udp_out_;      // kBatch response buffers
-  std::vector<uint8_t> tcp_read_buf_; // shared by every connection's alloc callback
-  std::vector<uint8_t> tcp_out_;      // responses of one read, written at once
+  std::vector<uint8_t> udp_out_;        // kBatch response buffers
+  std::vector<uint8_t> tcp_read_buf_;   // shared by every connection's alloc callback
+  std::vector<uint8_t> tcp_out_;        // responses of one read, written at once
+  std::unique_ptr<uint8_t[]> tcp_resp_; // one TCP response being built
 };
 
 } // namespace holdfast::serve
