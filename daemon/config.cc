@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -71,6 +72,26 @@ bool parse_duration_ms(const std::string &text, uint64_t &out) {
                   : unit == "m"               ? 60000
                   : unit == "h"               ? 3600000
                   : unit == "d"               ? 86400000
+                                              : 0;
+  if (mult == 0 || v > UINT64_MAX / mult) {
+    return false;
+  }
+  out = v * mult;
+  return true;
+}
+
+// "512", "64K", "10M", "2G": bytes (binary multiples).
+bool parse_size(const std::string &text, uint64_t &out) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr == text.data()) {
+    return false;
+  }
+  std::string unit(ptr, text.data() + text.size());
+  uint64_t mult = unit.empty() || unit == "B" ? 1
+                  : unit == "K"               ? uint64_t{1} << 10
+                  : unit == "M"               ? uint64_t{1} << 20
+                  : unit == "G"               ? uint64_t{1} << 30
                                               : 0;
   if (mult == 0 || v > UINT64_MAX / mult) {
     return false;
@@ -169,7 +190,227 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   }
 }
 
-void load_zones(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
+
+// The config's named objects, resolved by id when zones refer to them.
+struct Named {
+  std::map<std::string, std::shared_ptr<const TsigKey>> keys;
+  std::map<std::string, std::shared_ptr<const xfr::Master>> masters;
+  std::map<std::string, std::vector<xfr::NameServer>> ns_sets;
+};
+
+bool get_id(const YAML::Node &item, const std::string &section, std::string &id, Errors &errs) {
+  auto n = item["id"];
+  if (!n || !n.IsScalar() || n.as<std::string>().empty()) {
+    errs.add(item, section + "[].id", "missing");
+    return false;
+  }
+  id = n.as<std::string>();
+  return true;
+}
+
+bool parse_name(const std::string &text, std::vector<uint8_t> &out) {
+  std::string fq = text;
+  if (fq.empty() || fq.back() != '.') {
+    fq += '.';
+  }
+  uint8_t wire[KNOT_DNAME_MAXLEN];
+  if (knot_dname_from_str(wire, fq.c_str(), sizeof(wire)) == nullptr) {
+    return false;
+  }
+  knot_dname_to_lower(wire);
+  out.assign(wire, wire + knot_dname_size(wire));
+  return true;
+}
+
+template <typename F> void for_each_item(const YAML::Node &n, const std::string &section,
+                                         Errors &errs, F f) {
+  if (!n.IsSequence()) {
+    errs.add(n, section, "expected a list");
+    return;
+  }
+  for (const auto &item : n) {
+    if (!item.IsMap()) {
+      errs.add(item, section, "expected a mapping (id: ...)");
+      continue;
+    }
+    f(item);
+  }
+}
+
+void load_keys(const YAML::Node &n, Named &named, Errors &errs) {
+  for_each_item(n, "keys", errs, [&](const YAML::Node &k) {
+    check_keys(k, {"id", "algorithm", "secret"}, "keys[]", errs);
+    std::string id, alg, secret;
+    if (!get_id(k, "keys", id, errs)) {
+      return;
+    }
+    auto a = k["algorithm"];
+    auto sec = k["secret"];
+    if (!a || !get_text(a, "keys[].algorithm", alg, errs) || alg.empty()) {
+      errs.add(a ? a : k, "keys[].algorithm", "missing for key '" + id + "'");
+      return;
+    }
+    if (!sec || !get_text(sec, "keys[].secret", secret, errs) || secret.empty()) {
+      errs.add(sec ? sec : k, "keys[].secret", "missing for key '" + id + "'");
+      return;
+    }
+    if (dnssec_tsig_algorithm_from_name(alg.c_str()) == DNSSEC_TSIG_UNKNOWN) {
+      errs.add(a, "keys[].algorithm",
+               "unknown TSIG algorithm '" + alg +
+                   "' (hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512)");
+      return;
+    }
+    // The key's DNS name is its id, as in knot.conf, so both ends name it the same.
+    auto key = TsigKey::make(id, alg, secret);
+    if (!key) {
+      errs.add(sec, "keys[].secret", key.error() + " (expected base64)");
+      return;
+    }
+    if (!named.keys.emplace(id, *key).second) {
+      errs.add(k["id"], "keys[].id", "key '" + id + "' is defined twice");
+    }
+  });
+}
+
+void load_masters(const YAML::Node &n, Named &named, Errors &errs) {
+  for_each_item(n, "masters", errs, [&](const YAML::Node &m) {
+    check_keys(m, {"id", "addresses", "key", "source"}, "masters[]", errs);
+    auto master = std::make_shared<xfr::Master>();
+    if (!get_id(m, "masters", master->id, errs)) {
+      return;
+    }
+    auto addrs = m["addresses"];
+    if (!addrs || !addrs.IsSequence() || addrs.size() == 0) {
+      errs.add(addrs ? addrs : m, "masters[].addresses",
+               "expected a list of address@port for master '" + master->id + "'");
+      return;
+    }
+    for (const auto &a : addrs) {
+      auto ep = parse_endpoint(a.as<std::string>());
+      if (!ep) {
+        errs.add(a, "masters[].addresses", ep.error());
+      } else {
+        master->addresses.push_back(*ep);
+      }
+    }
+    if (auto k = m["key"]) {
+      auto it = named.keys.find(k.as<std::string>());
+      if (it == named.keys.end()) {
+        errs.add(k, "masters[].key", "no key '" + k.as<std::string>() + "' under keys:");
+      } else {
+        master->key = it->second;
+      }
+    }
+    if (auto src = m["source"]) {
+      auto ep = parse_endpoint(src.as<std::string>(), 0);
+      if (!ep) {
+        errs.add(src, "masters[].source", ep.error());
+      } else {
+        master->source = *ep;
+      }
+    }
+    if (!named.masters.emplace(master->id, master).second) {
+      errs.add(m["id"], "masters[].id", "master '" + master->id + "' is defined twice");
+    }
+  });
+}
+
+void load_ns_sets(const YAML::Node &n, Named &named, Errors &errs) {
+  for_each_item(n, "nameserver-sets", errs, [&](const YAML::Node &set) {
+    check_keys(set, {"id", "nameservers"}, "nameserver-sets[]", errs);
+    std::string id;
+    if (!get_id(set, "nameserver-sets", id, errs)) {
+      return;
+    }
+    std::vector<xfr::NameServer> list;
+    auto nss = set["nameservers"];
+    if (!nss || !nss.IsSequence() || nss.size() == 0) {
+      errs.add(nss ? nss : set, "nameserver-sets[].nameservers",
+               "expected a list of {name, addresses} for set '" + id + "'");
+      return;
+    }
+    for_each_item(nss, "nameserver-sets[].nameservers", errs, [&](const YAML::Node &ns) {
+      check_keys(ns, {"name", "addresses"}, "nameserver-sets[].nameservers[]", errs);
+      xfr::NameServer entry;
+      auto name = ns["name"];
+      if (!name || !name.IsScalar() || !parse_name(name.as<std::string>(), entry.name)) {
+        errs.add(name ? name : ns, "nameserver-sets[].nameservers[].name",
+                 "missing or not a valid domain name");
+        return;
+      }
+      if (auto addrs = ns["addresses"]) {
+        if (!addrs.IsSequence()) {
+          errs.add(addrs, "nameserver-sets[].nameservers[].addresses", "expected a list");
+          return;
+        }
+        for (const auto &a : addrs) {
+          auto ep = parse_endpoint(a.as<std::string>(), 0);
+          if (!ep) {
+            errs.add(a, "nameserver-sets[].nameservers[].addresses", ep.error());
+          } else {
+            entry.addresses.push_back(*ep);
+          }
+        }
+      }
+      list.push_back(std::move(entry));
+    });
+    if (!named.ns_sets.emplace(id, std::move(list)).second) {
+      errs.add(set["id"], "nameserver-sets[].id", "set '" + id + "' is defined twice");
+    }
+  });
+}
+
+bool get_duration(const YAML::Node &n, const std::string &key, uint64_t &out, Errors &errs) {
+  if (!n.IsScalar() || !parse_duration_ms(n.as<std::string>(), out) || out == 0) {
+    errs.add(n, key, "expected a duration like 500ms, 15s, 2m or 1h");
+    return false;
+  }
+  return true;
+}
+
+// The secondary part of a zone entry: masters, timers, limits, vanity set.
+void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Errors &errs) {
+  auto spec = std::make_shared<xfr::ZoneSpec>();
+  spec->name = zc.domain;
+  spec->apex = zc.apex;
+  auto ms = z["masters"];
+  if (!ms.IsSequence() || ms.size() == 0) {
+    errs.add(ms, "zones[].masters", "expected a list of master ids for zone " + zc.domain);
+    return;
+  }
+  for (const auto &m : ms) {
+    auto it = named.masters.find(m.as<std::string>());
+    if (it == named.masters.end()) {
+      errs.add(m, "zones[].masters", "no master '" + m.as<std::string>() + "' under masters:");
+      continue;
+    }
+    spec->masters.push_back(it->second);
+  }
+  if (auto r = z["refresh"]) {
+    get_duration(r, "zones[].refresh", spec->refresh_ms, errs);
+  }
+  if (auto r = z["retry"]) {
+    get_duration(r, "zones[].retry", spec->retry_ms, errs);
+  }
+  if (auto m = z["max-zone-size"]) {
+    if (!m.IsScalar() || !parse_size(m.as<std::string>(), spec->max_size)) {
+      errs.add(m, "zones[].max-zone-size", "expected a size like 64M or 2G");
+    }
+  }
+  if (auto v = z["nameservers"]) {
+    auto it = named.ns_sets.find(v.as<std::string>());
+    if (it == named.ns_sets.end()) {
+      errs.add(v, "zones[].nameservers",
+               "no set '" + v.as<std::string>() + "' under nameserver-sets:");
+    } else {
+      spec->vanity = it->second;
+    }
+  }
+  zc.secondary = std::move(spec);
+}
+
+void load_zones(const YAML::Node &n, const std::string &dir, const Named &named, Config &cfg,
+                Errors &errs) {
   if (!n.IsSequence()) {
     errs.add(n, "zones", "expected a list of zones");
     return;
@@ -180,7 +421,9 @@ void load_zones(const YAML::Node &n, const std::string &dir, Config &cfg, Errors
       errs.add(z, "zones", "expected a zone (domain: ..., file: ...)");
       continue;
     }
-    check_keys(z, {"domain", "file"}, "zones[]", errs);
+    check_keys(z,
+               {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers"},
+               "zones[]", errs);
     ZoneConfig zc;
     auto d = z["domain"];
     if (!d) {
@@ -203,8 +446,23 @@ void load_zones(const YAML::Node &n, const std::string &dir, Config &cfg, Errors
       continue;
     }
     auto f = z["file"];
+    if (z["masters"]) {
+      if (f) {
+        errs.add(f, "zones[].file",
+                 "zone " + zc.domain + " has both file: and masters: (primary or secondary?)");
+        continue;
+      }
+      load_secondary(z, zc, named, errs);
+      cfg.zones.push_back(std::move(zc));
+      continue;
+    }
+    for (const char *key : {"refresh", "retry", "max-zone-size", "nameservers"}) {
+      if (z[key]) {
+        errs.add(z[key], std::string("zones[].") + key, "only for secondary zones (with masters:)");
+      }
+    }
     if (!f) {
-      errs.add(z, "zones[].file", "missing for zone " + zc.domain);
+      errs.add(z, "zones[].file", "missing for zone " + zc.domain + " (or give masters:)");
       continue;
     }
     // Whether the file is readable is not a config error: `run` keeps serving the zone's stored
@@ -233,7 +491,7 @@ Result<Config> load_config(const std::string &path) {
   }
   std::string dir = std::filesystem::absolute(path).parent_path().string();
   try {
-    check_keys(root, {"server", "zones", "log"}, "", errs);
+    check_keys(root, {"server", "zones", "log", "keys", "masters", "nameserver-sets"}, "", errs);
     if (auto s = root["server"]) {
       load_server(s, dir, cfg, errs);
     }
@@ -247,8 +505,18 @@ Result<Config> load_config(const std::string &path) {
         }
       }
     }
+    Named named;
+    if (auto k = root["keys"]) {
+      load_keys(k, named, errs);
+    }
+    if (auto m = root["masters"]) {
+      load_masters(m, named, errs);
+    }
+    if (auto v = root["nameserver-sets"]) {
+      load_ns_sets(v, named, errs);
+    }
     if (auto z = root["zones"]) {
-      load_zones(z, dir, cfg, errs);
+      load_zones(z, dir, named, cfg, errs);
     }
   } catch (const YAML::Exception &e) {
     errs.add(e.mark, "config", "unexpected structure: " + e.msg);
@@ -266,6 +534,16 @@ Result<Config> load_config(const std::string &path) {
     cfg.workers = std::max(1u, std::thread::hardware_concurrency());
   }
   return cfg;
+}
+
+std::vector<std::shared_ptr<const xfr::ZoneSpec>> Config::secondaries() const {
+  std::vector<std::shared_ptr<const xfr::ZoneSpec>> out;
+  for (const auto &z : zones) {
+    if (z.secondary) {
+      out.push_back(z.secondary);
+    }
+  }
+  return out;
 }
 
 } // namespace holdfast::daemon

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,13 +12,15 @@
 #include "serve/query.h"
 #include "serve/socket.h"
 #include "serve/worker.h"
+#include "xfr/spec.h"
 
 namespace holdfast::daemon {
 
 struct ZoneConfig {
   std::string domain;        // as written, fully qualified
   std::vector<uint8_t> apex; // wire format, lowercase
-  std::string file;          // absolute path
+  std::string file;          // absolute path; empty for a secondary zone
+  std::shared_ptr<const xfr::ZoneSpec> secondary; // set when the zone has masters
 };
 
 struct Config {
@@ -29,6 +32,8 @@ struct Config {
   serve::ServeOptions serve;
   serve::WorkerOptions worker;
   std::vector<ZoneConfig> zones;
+  // Every secondary zone's spec (the same objects as in `zones`).
+  std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;
 };
 
 // Loads and validates; on failure the message lists every problem, one per line, each as

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -22,10 +23,12 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "serve/notify.h"
 #include "serve/worker.h"
 #include "store/env.h"
 #include "store/writer.h"
 #include "store/zonefile.h"
+#include "xfr/service.h"
 
 namespace holdfast::daemon {
 namespace {
@@ -33,7 +36,10 @@ namespace {
 // The single writer: loads zone files when asked (start-up, SIGHUP), off the serve threads.
 class ZoneLoader {
 public:
-  ZoneLoader(store::Env &env, const Config &cfg) : env_(env), cfg_(cfg) {
+  // `after_gc` runs on the loader's thread once the start-up garbage collection is done (a
+  // transfer must not start building a snapshot before, or the collection would take it).
+  ZoneLoader(store::Env &env, const Config &cfg, std::function<void()> after_gc)
+      : env_(env), cfg_(cfg), after_gc_(std::move(after_gc)) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ZoneLoader() {
@@ -78,17 +84,25 @@ private:
       } else if (collected > 0) {
         spdlog::info("storage: removed {} unreferenced snapshot(s) (unfinished or old)", collected);
       }
+      after_gc_();
     }
     std::vector<store::ZoneFileJob> jobs;
+    std::vector<const ZoneConfig *> primaries;
     for (const auto &z : cfg_.zones) {
-      jobs.push_back({z.apex.data(), z.file});
+      if (!z.file.empty()) {
+        jobs.push_back({z.apex.data(), z.file});
+        primaries.push_back(&z);
+      }
+    }
+    if (jobs.empty()) {
+      return;
     }
     size_t loaded = 0, unchanged = 0, failed = 0;
     auto start = std::chrono::steady_clock::now();
     store::load_zone_files(
         env_, jobs,
         [&](size_t i, const Result<store::ZoneFileLoad> &r) {
-          const auto &z = cfg_.zones[i];
+          const auto &z = *primaries[i];
           if (!r) {
             ++failed;
             zone_log(spdlog::level::err, z.domain,
@@ -111,6 +125,7 @@ private:
 
   store::Env &env_;
   const Config &cfg_;
+  std::function<void()> after_gc_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
@@ -159,6 +174,18 @@ Result<int> lock_storage(const std::string &dir) {
   return fd;
 }
 
+// serve's NOTIFY door opens onto xfr's intake (serve itself never includes xfr).
+class NotifyBridge final : public serve::NotifyHandler {
+public:
+  explicit NotifyBridge(xfr::NotifyRx &rx) : rx_(rx) {}
+  size_t answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp) override {
+    return rx_.answer(query, remote, resp);
+  }
+
+private:
+  xfr::NotifyRx &rx_;
+};
+
 } // namespace
 
 int run_server(const Config &cfg) {
@@ -175,6 +202,17 @@ int run_server(const Config &cfg) {
   }
   drop_unconfigured(**env, cfg);
 
+  // The control loop: signals, and the xfr controllers of the secondary zones.
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto secondaries = cfg.secondaries();
+  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, secondaries);
+  NotifyBridge notify_bridge(xfr_service->notify_rx());
+  serve::ServeOptions serve_opts = cfg.serve;
+  if (!secondaries.empty()) {
+    serve_opts.notify = &notify_bridge;
+  }
+
   // Sockets first, in this thread, so that a bind error stops start-up with a clear message.
   std::vector<std::unique_ptr<serve::Worker>> workers;
   for (unsigned i = 0; i < cfg.workers; ++i) {
@@ -189,8 +227,8 @@ int run_server(const Config &cfg) {
       udp.push_back(*u);
       tcp.push_back(*t);
     }
-    workers.push_back(std::make_unique<serve::Worker>(**env, cfg.serve, cfg.worker, std::move(udp),
-                                                      std::move(tcp)));
+    workers.push_back(std::make_unique<serve::Worker>(**env, serve_opts, cfg.worker,
+                                                      std::move(udp), std::move(tcp)));
   }
   for (auto &w : workers) {
     w->start();
@@ -202,12 +240,14 @@ int run_server(const Config &cfg) {
   spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
                addrs, workers.size());
 
-  auto loader = std::make_unique<ZoneLoader>(**env, cfg);
+  // Polling starts once the loader has collected the garbage of an earlier run.
+  uv_async_t start_xfr;
+  start_xfr.data = xfr_service.get();
+  uv_async_init(&loop, &start_xfr,
+                [](uv_async_t *a) { static_cast<xfr::Service *>(a->data)->start(); });
+  auto loader = std::make_unique<ZoneLoader>(**env, cfg, [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
 
-  // The control loop: signals now; xfr refreshers and the HTTP plane join it later.
-  uv_loop_t loop;
-  uv_loop_init(&loop);
   struct Signals {
     uv_signal_t term, intr, hup;
     ZoneLoader *loader;
@@ -231,17 +271,21 @@ int run_server(const Config &cfg) {
       },
       SIGHUP);
   uv_run(&loop, UV_RUN_DEFAULT);
+  loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
+  xfr_service->stop();
+  uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&sig.term), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&sig.intr), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&sig.hup), nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-
-  loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
   for (auto &w : workers) {
     w->stop();
   }
   workers.clear();
+  xfr_service.reset(); // after the workers: they may still have been answering a NOTIFY
+  if (int rc = uv_loop_close(&loop); rc != 0) {
+    spdlog::warn("control loop closed with handles open: {}", uv_strerror(rc));
+  }
   spdlog::info("stopped");
   return 0;
 }
@@ -254,6 +298,14 @@ int check_config(const std::string &path) {
   }
   int bad = 0;
   for (const auto &z : cfg->zones) {
+    if (z.secondary) {
+      std::string masters;
+      for (const auto &m : z.secondary->masters) {
+        masters += (masters.empty() ? "" : ", ") + m->id;
+      }
+      std::printf("[%s] secondary, masters: %s\n", z.domain.c_str(), masters.c_str());
+      continue;
+    }
     auto r = store::check_zone_file(z.apex.data(), z.file);
     if (!r) {
       std::fprintf(stderr, "[%s] %s\n", z.domain.c_str(), r.error().c_str());

@@ -7,6 +7,7 @@
 #include "common/knot.h"
 
 #include "serve/answer.h"
+#include "serve/notify.h"
 
 namespace holdfast::serve {
 namespace {
@@ -119,14 +120,14 @@ QueryProcessor::QueryProcessor(store::Env &env, const ServeOptions &opts)
     : opts_(opts), txn_(env), reader_(txn_) {}
 
 size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap,
-                               bool tcp) {
+                               bool tcp, const sockaddr *remote) {
   malformed_ = false;
   if (len < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(query) || len > sizeof(query_copy_)) {
     return 0; // RFC 1035 4.1.1: responses and runts are not answered
   }
   // libknot parses in place (it lowercases a copy of the qname but may touch the wire).
   std::memcpy(query_copy_, query, len);
-  size_t n = respond(query_copy_, len, out, out_cap, tcp);
+  size_t n = respond(query_copy_, len, out, out_cap, tcp, remote);
   arena_.reset();
   return n;
 }
@@ -195,7 +196,8 @@ bool QueryProcessor::make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_m
   return true;
 }
 
-size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp) {
+size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
+                               const sockaddr *remote) {
   knot_mm_t *mm = arena_.mm();
   knot_pkt_t *query = knot_pkt_new(wire, static_cast<uint16_t>(len), mm);
   if (query == nullptr) {
@@ -227,6 +229,11 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
   knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), mm);
   if (resp == nullptr || knot_pkt_init_response(resp, query) != KNOT_EOK) {
     return header_error(wire, out, KNOT_RCODE_SERVFAIL);
+  }
+  // RFC 1996: a NOTIFY is xfr's business; its answer carries no OPT and may carry a TSIG.
+  if (knot_wire_get_opcode(wire) == KNOT_OPCODE_NOTIFY && !trailing && opts_.notify != nullptr &&
+      remote != nullptr) {
+    return opts_.notify->answer(query, remote, resp);
   }
 
   knot_rrset_t opt;

@@ -17,12 +17,14 @@
 namespace holdfast::serve {
 
 struct Plan; // serve/answer.h
+class NotifyHandler; // serve/notify.h
 
 struct ServeOptions {
   uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
   std::string identity;            // CHAOS id.server / hostname.bind ("" = REFUSED)
   std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
   std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
+  NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
 };
 
 class QueryProcessor {
@@ -35,13 +37,15 @@ public:
 
   // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
   // the packet must be dropped (too short to answer, or itself a response). Must be called
-  // between begin_batch() and end_batch().
-  size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+  // between begin_batch() and end_batch(). `remote` is the sender (needed for NOTIFY).
+  size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp,
+                 const sockaddr *remote = nullptr);
   // The last query could not be parsed (a TCP peer sending it is dropped).
   bool last_malformed() const { return malformed_; }
 
 private:
-  size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp);
+  size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
+                 const sockaddr *remote);
   uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
                   bool &not_authoritative);
   bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);

@@ -7,18 +7,13 @@
 
 #include <string>
 
+#include "common/endpoint.h"
 #include "common/result.h"
 
 namespace holdfast::serve {
 
-struct Endpoint {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  std::string text; // as configured, for messages
-};
-
-// Parses "192.0.2.1@53", "::1@5353", "2001:db8::1" (port defaults to `default_port`).
-Result<Endpoint> parse_endpoint(const std::string &text, uint16_t default_port = 53);
+using holdfast::Endpoint;
+using holdfast::parse_endpoint;
 
 // Non-blocking, SO_REUSEPORT, bound; IPv6 sockets are IPv6-only. Returns the fd.
 Result<int> open_udp(const Endpoint &ep);

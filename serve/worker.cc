@@ -37,6 +37,7 @@ struct Worker::TcpConn {
   uv_timer_t idle;
   Worker *worker;
   std::vector<uint8_t> partial; // an incomplete frame carried over between reads
+  sockaddr_storage peer{};      // for NOTIFY
   int open_handles = 2;
   bool closing = false;
   bool counted = false; // included in tcp_clients_
@@ -172,7 +173,8 @@ void Worker::drain_udp(int fd) {
         continue;
       }
       uint8_t *resp = responses.data() + size_t(i) * per_response;
-      size_t len = qp_->process(s.in, in[i].msg_len, resp, per_response, false);
+      size_t len = qp_->process(s.in, in[i].msg_len, resp, per_response, false,
+                                reinterpret_cast<const sockaddr *>(&s.peer));
       if (len == 0) {
         counters_.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -250,6 +252,8 @@ void Worker::accept_tcp(uv_stream_t *server) {
   }
   counters_.tcp_connections.fetch_add(1, std::memory_order_relaxed);
   uv_tcp_nodelay(&conn->handle, 1);
+  int peer_len = sizeof(conn->peer);
+  uv_tcp_getpeername(&conn->handle, reinterpret_cast<sockaddr *>(&conn->peer), &peer_len);
   // Repeating timer restarted by every read: it fires only after a full idle period.
   uv_timer_start(
       &conn->idle,
@@ -337,7 +341,8 @@ void Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, size_
     consumed += 2 + frame;
     // Answered into a scratch buffer, then only the bytes produced are appended (growing
     // tcp_out_ by a full frame first would zero 64 KiB for every query).
-    size_t n = qp_->process(msg, frame, tcp_resp_.get(), kTcpMaxResponse, true);
+    size_t n = qp_->process(msg, frame, tcp_resp_.get(), kTcpMaxResponse, true,
+                            reinterpret_cast<const sockaddr *>(&conn->peer));
     counters_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
     if (qp_->last_malformed()) {
       // A stream peer that sends garbage is not a DNS client: end the connection (as Knot DNS

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// Incremental changes to a zone (an IXFR's difference sequences, RFC 1995) and applying them
+// onto the zone's current snapshot to publish a new one.
+//
+// Sequences are composed as they arrive: removing a record an earlier sequence added cancels
+// it, re-adding a removed record keeps it (with the new TTL). Applying then copies the current
+// snapshot minus the removals plus the additions into a new snapshot and publishes it like any
+// other (flags, checks, atomic flip). A removal of a record the zone does not have, or an
+// addition of one it already has, means the difference does not apply: nothing is published.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/knot.h"
+
+#include "common/result.h"
+#include "store/env.h"
+#include "store/writer.h"
+
+namespace holdfast::store {
+
+class ZoneDiff {
+public:
+  explicit ZoneDiff(const knot_dname_t *apex);
+  // The serials the whole difference goes from and to (first and last sequence).
+  void set_serials(uint32_t from, uint32_t to) {
+    from_ = from;
+    to_ = to;
+  }
+  uint32_t from() const { return from_; }
+  uint32_t to() const { return to_; }
+
+  Status remove(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len);
+  Status add(const knot_dname_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+             uint16_t len);
+  size_t size() const { return entries_.size(); }
+  size_t changes() const { return changes_; }
+
+private:
+  friend Result<Published> apply_diff(Env &, const ZoneDiff &, SourceInfo);
+  enum class Op : uint8_t { kRemove, kAdd, kReplace };
+  struct Entry {
+    Op op;
+    uint32_t ttl;
+  };
+  // [u8 keylen][owner key][u16 type][rdata]: stored order groups a node's records together.
+  bool make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len,
+               std::string &out) const;
+
+  std::vector<uint8_t> apex_;
+  std::map<std::string, Entry, std::less<>> entries_;
+  uint32_t from_ = 0, to_ = 0;
+  size_t changes_ = 0;
+};
+
+// Publishes the zone's current snapshot with `diff` applied. Fails without publishing when the
+// zone has no snapshot, its serial is not diff.from(), or the difference does not apply.
+Result<Published> apply_diff(Env &env, const ZoneDiff &diff, SourceInfo source);
+
+} // namespace holdfast::store

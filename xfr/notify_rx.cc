@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// NOTIFY checks and answers (see notify_rx.h).
+#include "xfr/notify_rx.h"
+
+#include "common/dname.h"
+#include "common/log.h"
+#include "xfr/request.h"
+
+namespace holdfast::xfr {
+
+NotifyRx::NotifyRx(const std::vector<std::shared_ptr<const ZoneSpec>> &zones, EventQueue &queue)
+    : queue_(queue) {
+  for (const auto &z : zones) {
+    zones_.emplace(z->apex, z);
+  }
+}
+
+const Master *NotifyRx::authorize(const ZoneSpec &zone, const knot_pkt_t *query,
+                                  const sockaddr *remote, uint16_t &rcode, uint16_t &tsig_rcode,
+                                  std::string &why) const {
+  why = "not a master of the zone";
+  rcode = KNOT_RCODE_REFUSED;
+  for (const auto &m : zone.masters) {
+    for (const auto &a : m->addresses) {
+      if (!same_ip(reinterpret_cast<const sockaddr *>(&a.addr), remote)) {
+        continue;
+      }
+      if (!m->key) {
+        return m.get();
+      }
+      // RFC 8945 5.2: a request that fails TSIG is answered NOTAUTH with the TSIG error.
+      auto st = tsig_server_check(query, *m->key, tsig_rcode);
+      if (st) {
+        return m.get();
+      }
+      why = st.error();
+      rcode = KNOT_RCODE_NOTAUTH;
+    }
+  }
+  return nullptr;
+}
+
+size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp) {
+  counters_.received.fetch_add(1, std::memory_order_relaxed);
+  std::vector<uint8_t> apex(knot_pkt_qname(query), knot_pkt_qname(query) +
+                                                       knot_dname_size(knot_pkt_qname(query)));
+  knot_dname_to_lower(apex.data());
+  std::string zone_name = name_to_string(apex.data());
+  std::string from = format_address(remote);
+  auto it = zones_.find(apex);
+  uint16_t rcode = KNOT_RCODE_NOERROR, tsig_rcode = 0;
+  std::string why;
+  const Master *master = nullptr;
+  if (knot_pkt_qtype(query) != KNOT_RRTYPE_SOA) {
+    rcode = KNOT_RCODE_FORMERR; // RFC 1996 3.7: QTYPE SOA
+    why = "QTYPE is not SOA";
+  } else if (it == zones_.end()) {
+    rcode = KNOT_RCODE_NOTAUTH; // not a secondary zone of ours
+    why = "not a secondary zone here";
+  } else {
+    master = authorize(*it->second, query, remote, rcode, tsig_rcode, why);
+    if (master != nullptr) {
+      rcode = KNOT_RCODE_NOERROR;
+    }
+  }
+  std::optional<uint32_t> serial;
+  const knot_pktsection_t *answer = knot_pkt_section(query, KNOT_ANSWER);
+  for (uint16_t i = 0; i < answer->count; ++i) {
+    const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+    if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count == 1) {
+      serial = soa_serial(*rr);
+    }
+  }
+  std::string serial_text = serial ? std::to_string(*serial) : "none";
+  if (master == nullptr) {
+    counters_.refused.fetch_add(1, std::memory_order_relaxed);
+    zone_log(spdlog::level::warn, zone_name, "NOTIFY, incoming, remote {}, serial {}, refused: {}",
+             from, serial_text, why);
+  } else {
+    counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+    zone_log(spdlog::level::info, zone_name, "NOTIFY, incoming, remote {}, serial {}, accepted",
+             from, serial_text);
+    queue_.push(ZoneEvent{ZoneEvent::Kind::kNotify, apex, serial});
+  }
+  knot_wire_set_aa(resp->wire);
+  knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode));
+  // Sign with the master's key; a TSIG failure gets the unsigned error TSIG (RFC 8945 5.3.2).
+  const TsigKey *key = master != nullptr ? master->key.get() : nullptr;
+  if (key == nullptr && tsig_rcode != 0 && it != zones_.end()) {
+    for (const auto &m : it->second->masters) {
+      if (m->key) {
+        key = m->key.get();
+        break;
+      }
+    }
+  }
+  size_t len = resp->size;
+  if (key != nullptr && query->tsig_rr != nullptr) {
+    (void)tsig_server_sign(resp->wire, len, resp->max_size, query, *key, tsig_rcode);
+  }
+  return len;
+}
+
+} // namespace holdfast::xfr

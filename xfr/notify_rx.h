@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// NOTIFY intake (RFC 1996): checks a NOTIFY against the zone's masters and keys, answers it, and
+// hands an event to the xfr loop through an MPSC queue woken by uv_async. Runs on serve worker
+// threads, so it only reads immutable zone specs, logs, and enqueues: it never starts a
+// transfer itself (STYLE.md 4; the zone's controller pulls its timer forward).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "common/knot.h"
+
+#include "xfr/events.h"
+#include "xfr/spec.h"
+
+namespace holdfast::xfr {
+
+struct NotifyCounters {
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};
+};
+
+class NotifyRx {
+public:
+  NotifyRx(const std::vector<std::shared_ptr<const ZoneSpec>> &zones, EventQueue &queue);
+  // Same contract as serve::NotifyHandler::answer (the daemon adapts one to the other).
+  size_t answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp);
+  const NotifyCounters &counters() const { return counters_; }
+
+private:
+  // Which of the zone's masters sent it, checking TSIG; sets the RCODE to answer on refusal.
+  const Master *authorize(const ZoneSpec &zone, const knot_pkt_t *query, const sockaddr *remote,
+                          uint16_t &rcode, uint16_t &tsig_rcode, std::string &why) const;
+
+  std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> zones_;
+  EventQueue &queue_;
+  NotifyCounters counters_;
+};
+
+} // namespace holdfast::xfr

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// The xfr side of the control loop: one ZoneController per secondary zone, the NOTIFY intake,
+// and the event queue through which other threads (serve workers, the control plane) reach
+// the controllers. Everything but NotifyRx::answer and post() runs on the loop's thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <uv.h>
+
+#include "store/env.h"
+#include "xfr/events.h"
+#include "xfr/notify_rx.h"
+#include "xfr/spec.h"
+#include "xfr/zone_controller.h"
+
+namespace holdfast::xfr {
+
+class Service {
+public:
+  Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones);
+  ~Service();
+  Service(const Service &) = delete;
+  Service &operator=(const Service &) = delete;
+
+  // Starts polling (call once the store's start-up garbage collection is done).
+  void start();
+  // Cancels transfers in flight and closes handles; run the loop once more afterwards.
+  void stop();
+
+  // Thread-safe operator actions (STYLE.md: reach the loop through the queue). False when the
+  // zone is not a secondary zone here.
+  bool refresh(const std::vector<uint8_t> &apex);
+  bool retransfer(const std::vector<uint8_t> &apex);
+
+  NotifyRx &notify_rx() { return notify_rx_; }
+  // Read-only access for metrics and the control plane.
+  const std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> &zones() const {
+    return controllers_;
+  }
+
+private:
+  void on_events();
+
+  uv_loop_t *loop_;
+  EventQueue queue_;
+  NotifyRx notify_rx_;
+  std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> controllers_;
+  uv_async_t wake_{};
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+} // namespace holdfast::xfr

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// Where transferred records go: a full zone into a new snapshot (with the vanity nameserver
+// set substituted), an IXFR's differences into a ZoneDiff (filtered the same way).
+#pragma once
+
+#include <memory>
+
+#include "common/knot.h"
+
+#include "common/result.h"
+#include "store/diff.h"
+#include "store/writer.h"
+#include "xfr/spec.h"
+
+namespace holdfast::xfr {
+
+// Receives the records of a full zone, one RR at a time.
+class RecordSink {
+public:
+  virtual ~RecordSink() = default;
+  virtual Status add(const knot_rrset_t &rr) = 0;
+};
+
+// The vanity nameserver set of a zone (DESIGN.md "Vanity nameservers"): the apex NS RRset is
+// the set's names, and the set's names inside the zone get its addresses as A/AAAA. The
+// master's records for exactly those (owner, type) pairs are left out.
+class Vanity {
+public:
+  explicit Vanity(const ZoneSpec &spec);
+  bool active() const { return !set_.empty(); }
+  // True when the master's record is replaced by the set.
+  bool replaces(const knot_dname_t *owner, uint16_t type) const;
+  // Writes the set's records, with `ttl` (the master's apex NS TTL when it had one).
+  Status emit(store::SnapshotWriter &writer, uint32_t ttl) const;
+
+private:
+  std::vector<uint8_t> apex_;
+  std::vector<NameServer> set_;
+};
+
+// A full zone streamed into a new snapshot.
+class SnapshotSink final : public RecordSink {
+public:
+  SnapshotSink(std::unique_ptr<store::SnapshotWriter> writer, const Vanity &vanity)
+      : writer_(std::move(writer)), vanity_(vanity) {}
+  Status add(const knot_rrset_t &rr) override;
+  // Adds the vanity set and publishes atomically.
+  Result<store::Published> publish();
+  size_t records() const { return writer_->staged_records(); }
+
+private:
+  std::unique_ptr<store::SnapshotWriter> writer_;
+  const Vanity &vanity_;
+  uint32_t ns_ttl_ = 3600;
+};
+
+} // namespace holdfast::xfr

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// What the config says about secondary zones, as immutable typed values (STYLE.md 9): masters,
+// their keys and addresses, per-zone timers and limits, vanity nameserver sets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/tsig.h"
+
+namespace holdfast::xfr {
+
+struct Master {
+  std::string id;
+  std::vector<Endpoint> addresses;     // tried in order, failing over
+  std::shared_ptr<const TsigKey> key;  // null: no TSIG
+  std::optional<Endpoint> source;      // bind before connecting (port 0 = any)
+};
+
+// One vanity nameserver: its name and the addresses served for it.
+struct NameServer {
+  std::vector<uint8_t> name; // wire format, lowercase
+  std::vector<Endpoint> addresses;
+};
+
+struct ZoneSpec {
+  std::string name;          // "example.com."
+  std::vector<uint8_t> apex; // wire format, lowercase
+  std::vector<std::shared_ptr<const Master>> masters;
+  uint64_t refresh_ms = 120'000;
+  uint64_t retry_ms = 15'000;
+  uint64_t max_size = 0;          // bytes of one transfer; 0 = no limit
+  std::vector<NameServer> vanity; // empty: the master's apex NS RRset is served
+};
+
+} // namespace holdfast::xfr

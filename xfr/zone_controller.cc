@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+// The per-zone refresh state machine (see zone_controller.h).
+#include "xfr/zone_controller.h"
+
+#include <chrono>
+#include <random>
+
+#include "common/clock.h"
+#include "common/dname.h"
+#include "common/log.h"
+#include "common/serial.h"
+#include "store/diff.h"
+#include "store/writer.h"
+#include "xfr/axfr_client.h"
+#include "xfr/ixfr_client.h"
+#include "xfr/request.h"
+#include "xfr/sink.h"
+#include "xfr/timing.h"
+
+namespace holdfast::xfr {
+namespace {
+
+constexpr uint64_t kSoaTimeoutMs = 2000;
+constexpr uint64_t kTransferIdleMs = 10000; // per message: a big zone may take long in total
+// Staging bound of a transfer: beyond it, records are flushed into the snapshot being built.
+constexpr size_t kTransferStagingBytes = size_t{64} << 20;
+
+struct PktFree {
+  void operator()(knot_pkt_t *p) const { knot_pkt_free(p); }
+};
+using PktPtr = std::unique_ptr<knot_pkt_t, PktFree>;
+
+uint16_t random_id() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return static_cast<uint16_t>(rng());
+}
+
+// Everything one transfer needs; shared by the message and end callbacks.
+struct TransferJob {
+  TransferJob(const ZoneSpec &spec, std::shared_ptr<const TsigKey> key)
+      : tsig(std::move(key)), vanity(spec) {}
+  TsigClient tsig;
+  Vanity vanity;
+  std::unique_ptr<SnapshotSink> sink;
+  std::unique_ptr<AxfrClient> axfr;
+  std::unique_ptr<IxfrClient> ixfr;
+  uint16_t id = 0;
+  uint16_t qtype = 0;
+  bool first = true;
+  uint64_t bytes = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec &spec,
+                                                const Vanity &vanity, const std::string &from) {
+  store::SourceInfo src;
+  src.kind = store::SourceKind::kTransfer;
+  src.source = from;
+  auto w = store::SnapshotWriter::begin(env, spec.apex.data(), src);
+  if (!w) {
+    return fail(w.error());
+  }
+  (*w)->set_flush_bytes(kTransferStagingBytes);
+  return std::make_unique<SnapshotSink>(std::move(*w), vanity);
+}
+
+} // namespace
+
+ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
+                               std::shared_ptr<const ZoneSpec> spec)
+    : loop_(loop), env_(env), spec_(std::move(spec)), name_(spec_->name) {
+  for (const auto &m : spec_->masters) {
+    for (const auto &a : m->addresses) {
+      remotes_.push_back({m.get(), &a});
+    }
+  }
+  seed_ = std::hash<std::string>{}(name_);
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+}
+
+ZoneController::~ZoneController() = default;
+
+void ZoneController::start() {
+  if (auto z = store::read_zone(env_, spec_->apex.data())) {
+    stored_ = z->record.serial;
+    stats_.served_serial = z->record.serial;
+    stats_.has_snapshot = true;
+    zone_log(spdlog::level::info, name_, "secondary, serving stored serial {}, checking masters",
+             *stored_);
+  } else {
+    zone_log(spdlog::level::info, name_, "secondary, no snapshot yet, transferring");
+  }
+  schedule(first_check_ms(spec_->refresh_ms, seed_));
+}
+
+void ZoneController::schedule(uint64_t delay_ms) {
+  if (state_ == State::kStopped) {
+    return;
+  }
+  uv_timer_start(
+      &timer_, [](uv_timer_t *t) { static_cast<ZoneController *>(t->data)->begin_check(); },
+      delay_ms, 0);
+}
+
+void ZoneController::check_now() {
+  stats_.notifies.fetch_add(1, std::memory_order_relaxed);
+  if (state_ == State::kIdle) {
+    schedule(0);
+  } else if (state_ != State::kStopped) {
+    again_ = true; // a burst of NOTIFYs coalesces into one more check
+  }
+}
+
+void ZoneController::retransfer() {
+  force_axfr_ = true;
+  check_now();
+}
+
+void ZoneController::stop() {
+  state_ = State::kStopped;
+  if (inflight_ != nullptr) {
+    inflight_->cancel();
+    inflight_ = nullptr;
+  }
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t *>(&timer_), nullptr);
+}
+
+std::string ZoneController::remote_text() const {
+  return remote_ < remotes_.size() ? remotes_[remote_].address->text : "none";
+}
+
+void ZoneController::begin_check() {
+  if (state_ != State::kIdle) {
+    return;
+  }
+  if (remotes_.empty()) {
+    zone_log(spdlog::level::err, name_, "refresh, no master address configured");
+    return;
+  }
+  state_ = State::kChecking;
+  remote_ = 0;
+  ++round_;
+  stats_.checks.fetch_add(1, std::memory_order_relaxed);
+  query_soa(false);
+}
+
+void ZoneController::query_soa(bool tcp) {
+  const Remote &r = remotes_[remote_];
+  auto tsig = std::make_shared<TsigClient>(r.master->key);
+  uint8_t buf[kRequestMax];
+  uint16_t id = random_id();
+  auto len = make_request(buf, spec_->apex.data(), KNOT_RRTYPE_SOA, id, 0, *tsig);
+  if (!len) {
+    next_remote_or_retry(len.error());
+    return;
+  }
+  auto serial = std::make_shared<std::optional<uint32_t>>();
+  auto truncated = std::make_shared<bool>(false);
+  inflight_ = Exchange::start(
+      loop_, *r.address, r.master->source, tcp, std::vector<uint8_t>(buf, buf + *len),
+      kSoaTimeoutMs,
+      [this, id, tsig, serial, truncated](uint8_t *wire, size_t n) -> Result<Next> {
+        PktPtr pkt(knot_pkt_new(wire, static_cast<uint16_t>(n), nullptr));
+        if (auto st = parse_reply(pkt.get()); !st) {
+          return fail(st.error());
+        }
+        if (auto st = check_reply(pkt.get(), id, spec_->apex.data(), KNOT_RRTYPE_SOA, true,
+                                  *tsig);
+            !st) {
+          return fail(st.error());
+        }
+        if (knot_wire_get_tc(pkt->wire)) {
+          *truncated = true; // RFC 1035 4.2.1: retried over TCP
+          return Next::kDone;
+        }
+        const knot_pktsection_t *an = knot_pkt_section(pkt.get(), KNOT_ANSWER);
+        for (uint16_t i = 0; i < an->count; ++i) {
+          const knot_rrset_t *rr = knot_pkt_rr(an, i);
+          if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count == 1 &&
+              knot_dname_is_case_equal(rr->owner, spec_->apex.data())) {
+            *serial = soa_serial(*rr);
+          }
+        }
+        if (!*serial) {
+          return fail("no SOA for the zone in the master's answer");
+        }
+        return Next::kDone;
+      },
+      [this, serial, truncated, tcp](const ExchangeEnd &end) {
+        inflight_ = nullptr;
+        if (state_ == State::kStopped) {
+          return;
+        }
+        on_soa(end, *serial, *truncated, tcp);
+      });
+}
+
+void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> serial,
+                            bool truncated, bool tcp) {
+  if (!end.status) {
+    next_remote_or_retry(end.status.error());
+    return;
+  }
+  if (truncated && !tcp) {
+    query_soa(true);
+    return;
+  }
+  stats_.last_check_ns = unix_now_ns();
+  stats_.master_reachable = true;
+  stats_.master_serial = *serial;
+  stats_.master_seen = true;
+  bool newer = !stored_ || serial_is_newer(*serial, *stored_);
+  zone_log(spdlog::level::info, name_, "refresh, remote {}, remote serial {}, local serial {}{}",
+           remote_text(), *serial, stored_ ? std::to_string(*stored_) : "none",
+           newer || force_axfr_ ? ", transferring" : ", up to date");
+  if (!newer && !force_axfr_) {
+    stats_.up_to_date.fetch_add(1, std::memory_order_relaxed);
+    done(true);
+    return;
+  }
+  begin_transfer(stored_.has_value() && !force_axfr_);
+}
+
+void ZoneController::next_remote_or_retry(const std::string &why) {
+  zone_log(spdlog::level::warn, name_, "refresh, remote {}, failed: {}", remote_text(), why);
+  if (++remote_ < remotes_.size()) {
+    query_soa(false);
+    return;
+  }
+  stats_.check_failures.fetch_add(1, std::memory_order_relaxed);
+  stats_.master_reachable = false;
+  done(false);
+}
+
+void ZoneController::begin_transfer(bool ixfr) {
+  state_ = State::kTransferring;
+  const Remote &r = remotes_[remote_];
+  auto job = std::make_shared<TransferJob>(*spec_, r.master->key);
+  job->id = random_id();
+  job->qtype = ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR;
+  std::string from = r.address->text;
+  if (ixfr) {
+    job->ixfr = std::make_unique<IxfrClient>(
+        spec_->apex.data(), *stored_, job->vanity,
+        [this, job = job.get(), from]() -> Result<RecordSink *> {
+          auto s = open_sink(env_, *spec_, job->vanity, from);
+          if (!s) {
+            return fail(s.error());
+          }
+          job->sink = std::move(*s);
+          return static_cast<RecordSink *>(job->sink.get());
+        });
+  } else {
+    auto s = open_sink(env_, *spec_, job->vanity, from);
+    if (!s) {
+      zone_log(spdlog::level::err, name_, "AXFR, incoming, remote {}, failed: {}", from,
+               s.error());
+      done(false);
+      return;
+    }
+    job->sink = std::move(*s);
+    job->axfr = std::make_unique<AxfrClient>(spec_->apex.data(), *job->sink);
+  }
+  uint8_t buf[kRequestMax];
+  auto len = make_request(buf, spec_->apex.data(), job->qtype, job->id, stored_.value_or(0),
+                          job->tsig);
+  if (!len) {
+    zone_log(spdlog::level::err, name_, "transfer request failed: {}", len.error());
+    done(false);
+    return;
+  }
+  uint64_t max_size = spec_->max_size;
+  inflight_ = Exchange::start(
+      loop_, *r.address, r.master->source, true, std::vector<uint8_t>(buf, buf + *len),
+      kTransferIdleMs,
+      [this, job, max_size](uint8_t *wire, size_t n) -> Result<Next> {
+        job->bytes += n;
+        if (max_size != 0 && job->bytes > max_size) {
+          return fail("zone exceeds the size limit (max-zone-size " + std::to_string(max_size) +
+                      " bytes)");
+        }
+        PktPtr pkt(knot_pkt_new(wire, static_cast<uint16_t>(n), nullptr));
+        if (auto st = parse_reply(pkt.get()); !st) {
+          return fail(st.error());
+        }
+        auto st = check_reply(pkt.get(), job->id, spec_->apex.data(), job->qtype, job->first,
+                              job->tsig);
+        job->first = false;
+        if (st) {
+          st = job->axfr ? job->axfr->consume(pkt.get()) : job->ixfr->consume(pkt.get());
+        }
+        if (!st) {
+          return fail(st.error());
+        }
+        bool finished = job->axfr ? job->axfr->done() : job->ixfr->done();
+        if (!finished) {
+          return Next::kMore;
+        }
+        if (auto fin = job->tsig.finish(); !fin) {
+          return fail(fin.error());
+        }
+        return Next::kDone;
+      },
+      [this, ixfr, job](const ExchangeEnd &end) {
+        inflight_ = nullptr;
+        if (state_ == State::kStopped) {
+          return;
+        }
+        on_transfer_end(ixfr, end, job);
+      });
+}
+
+void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
+                                     std::shared_ptr<void> job_ptr) {
+  auto *job = static_cast<TransferJob *>(job_ptr.get());
+  const char *kind = ixfr ? "IXFR" : "AXFR";
+  std::string from = remote_text();
+  Result<store::Published> pub = fail("");
+  bool up_to_date = false;
+  if (!end.status) {
+    pub = fail(end.status.error());
+  } else if (job->axfr) {
+    pub = job->sink->publish();
+  } else if (job->ixfr->kind() == IxfrClient::Kind::kUpToDate) {
+    up_to_date = true;
+  } else if (job->ixfr->kind() == IxfrClient::Kind::kFull) {
+    kind = "IXFR (AXFR-style)";
+    pub = job->sink->publish();
+  } else {
+    store::SourceInfo src;
+    src.kind = store::SourceKind::kTransfer;
+    src.source = from;
+    pub = store::apply_diff(env_, job->ixfr->diff(), src);
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started)
+                    .count();
+  if (up_to_date) {
+    zone_log(spdlog::level::info, name_, "IXFR, incoming, remote {}, up to date, serial {}", from,
+             stored_ ? *stored_ : 0);
+    stats_.up_to_date.fetch_add(1, std::memory_order_relaxed);
+    force_axfr_ = false;
+    done(true);
+    return;
+  }
+  if (!pub) {
+    (ixfr ? stats_.ixfr_failed : stats_.axfr_failed).fetch_add(1, std::memory_order_relaxed);
+    zone_log(spdlog::level::warn, name_, "{}, incoming, remote {}, failed: {}", kind, from,
+             pub.error());
+    if (ixfr && !end.network) {
+      // RFC 1995 4: a master that cannot serve the increment, or an increment that does not
+      // apply, is followed by a full transfer from the same master.
+      zone_log(spdlog::level::info, name_, "IXFR, incoming, remote {}, falling back to AXFR",
+               from);
+      begin_transfer(false);
+      return;
+    }
+    done(false);
+    return;
+  }
+  (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
+  zone_log(spdlog::level::info, name_,
+           "{}, incoming, remote {}, serial {} -> {}, {:.2f} s, {} records, {} bytes", kind, from,
+           stored_ ? std::to_string(*stored_) : "none", pub->serial, secs, pub->records,
+           end.bytes);
+  stored_ = pub->serial;
+  stats_.served_serial = pub->serial;
+  stats_.has_snapshot = true;
+  stats_.last_transfer_ns = unix_now_ns();
+  force_axfr_ = false;
+  done(true);
+}
+
+void ZoneController::done(bool ok) {
+  if (state_ == State::kStopped) {
+    return;
+  }
+  state_ = State::kIdle;
+  if (again_) {
+    again_ = false;
+    schedule(0);
+    return;
+  }
+  if (ok) {
+    failures_ = 0;
+    schedule(next_refresh_ms(spec_->refresh_ms, seed_, round_));
+  } else {
+    ++failures_;
+    schedule(next_retry_ms(spec_->retry_ms, spec_->refresh_ms, failures_, seed_));
+  }
+}
+
+} // namespace holdfast::xfr

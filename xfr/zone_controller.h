@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// One controller per secondary zone (STYLE.md 4): one timer, the served and notified serials,
+// at most one operation in flight. NOTIFY and operator actions only pull the timer to now.
+//
+//            timer fires                 master's serial newer / no snapshot / forced
+//   kIdle ─────────────────► kChecking ─────────────────────────────────────► kTransferring
+//     ▲   (SOA to each master   │  same or older serial: timer = refresh           │
+//     │    address in turn)     │  every address failed: timer = retry, backing off │
+//     └─────────────────────────┴───────────────────────────────────────────────────┘
+//        IXFR failing in a way AXFR may not (not a network error): one AXFR, same remote.
+//        A NOTIFY arriving meanwhile sets `again_`: the check reruns when the operation ends.
+//
+// Never expire (DESIGN.md): no timer here ever withdraws the zone; failures only log, count and
+// schedule the next attempt.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <uv.h>
+
+#include "store/env.h"
+#include "xfr/spec.h"
+#include "xfr/transport.h"
+
+namespace holdfast::xfr {
+
+// Per-zone outcome counters and timestamps (read by metrics from other threads).
+struct ZoneStats {
+  std::atomic<uint64_t> checks{0}, check_failures{0};
+  std::atomic<uint64_t> axfr_ok{0}, axfr_failed{0}, ixfr_ok{0}, ixfr_failed{0};
+  std::atomic<uint64_t> up_to_date{0}, notifies{0};
+  std::atomic<uint32_t> served_serial{0}, master_serial{0};
+  std::atomic<bool> has_snapshot{false}, master_seen{false}, master_reachable{false};
+  std::atomic<int64_t> last_check_ns{0}, last_transfer_ns{0};
+};
+
+class ZoneController {
+public:
+  ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec);
+  ~ZoneController();
+  ZoneController(const ZoneController &) = delete;
+  ZoneController &operator=(const ZoneController &) = delete;
+
+  // Reads the stored serial and schedules the first check.
+  void start();
+  // A NOTIFY from a master, or an operator's refresh: check now (coalesced).
+  void check_now();
+  // Operator: a full transfer now, whatever the serials say.
+  void retransfer();
+  // Cancels what is in flight and closes the timer; the loop must run once more after.
+  void stop();
+
+  const ZoneSpec &spec() const { return *spec_; }
+  const ZoneStats &stats() const { return stats_; }
+
+private:
+  enum class State { kIdle, kChecking, kTransferring, kStopped };
+  struct Remote {
+    const Master *master;
+    const Endpoint *address;
+  };
+
+  void schedule(uint64_t delay_ms);
+  void begin_check();
+  void query_soa(bool tcp);
+  void on_soa(const ExchangeEnd &end, std::optional<uint32_t> serial, bool truncated, bool tcp);
+  void next_remote_or_retry(const std::string &why);
+  void begin_transfer(bool ixfr);
+  void on_transfer_end(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job);
+  void done(bool ok);
+  std::string remote_text() const;
+
+  uv_loop_t *loop_;
+  store::Env &env_;
+  std::shared_ptr<const ZoneSpec> spec_;
+  std::vector<Remote> remotes_;
+  size_t remote_ = 0;
+  uv_timer_t timer_{};
+  Exchange *inflight_ = nullptr;
+  State state_ = State::kIdle;
+  std::optional<uint32_t> stored_; // serial of the stored snapshot
+  bool again_ = false;             // a check was asked for while busy
+  bool force_axfr_ = false;        // operator retransfer
+  unsigned failures_ = 0;
+  uint64_t round_ = 0;
+  uint64_t seed_ = 0;
+  std::string name_;
+  ZoneStats stats_;
+};
+
+} // namespace holdfast::xfr
