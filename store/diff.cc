@@ -7,6 +7,7 @@
 #include "common/dname.h"
 #include "store/keys.h"
 #include "store/node.h"
+#include "store/patch.h"
 
 namespace holdfast::store {
 namespace {
@@ -91,6 +92,11 @@ Result<Published> apply_diff(Env &env, const ZoneDiff &diff, SourceInfo source) 
   if (zone->record.serial != diff.from()) {
     return fail("IXFR starts at serial " + std::to_string(diff.from()) + " but serial " +
                 std::to_string(zone->record.serial) + " is stored");
+  }
+  if (auto patched = patch_in_place(env, diff, source); !patched) {
+    return fail(patched.error());
+  } else if (*patched) {
+    return **patched;
   }
   auto writer = SnapshotWriter::begin(env, apex, std::move(source));
   if (!writer) {

@@ -3,14 +3,25 @@
 // onto the zone's current snapshot to publish a new one.
 //
 // Sequences are composed as they arrive: removing a record an earlier sequence added cancels
-// it, re-adding a removed record keeps it (with the new TTL). Applying then copies the current
-// snapshot minus the removals plus the additions into a new snapshot and publishes it like any
-// other (flags, checks, atomic flip). A removal of a record the zone does not have, or an
-// addition of one it already has, means the difference does not apply: nothing is published.
+// it, re-adding a removed record keeps it (with the new TTL). A removal of a record the zone
+// does not have, or an addition of one it already has, means the difference does not apply:
+// nothing is published.
+//
+// Applying takes one of two paths:
+// - in place (the common case: records change at existing names, or leaf names come and go):
+//   only the touched nodes of the current snapshot are rewritten, and the zone record's serial,
+//   in one write transaction. Readers see the old or the new version (MVCC); the cost follows
+//   the size of the change, not of the zone. The snapshot id stays, so no rollback version is
+//   made for it (the previous full snapshot stays as it was).
+// - by copy, when a change reaches other names' derived state (NS below the apex, DNAME, a
+//   wildcard, an empty non-terminal appearing or going away): the current snapshot minus the
+//   removals plus the additions is written as a new snapshot and published like any other
+//   (flags, checks, atomic flip).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +52,9 @@ public:
 
 private:
   friend Result<Published> apply_diff(Env &, const ZoneDiff &, SourceInfo);
+  friend class InPlacePatch;
+  friend Result<std::optional<Published>> patch_in_place(Env &, const ZoneDiff &,
+                                                         const SourceInfo &);
   enum class Op : uint8_t { kRemove, kAdd, kReplace };
   struct Entry {
     Op op;
@@ -50,8 +64,10 @@ private:
   bool make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len,
                std::string &out) const;
 
+  using Map = std::map<std::string, Entry, std::less<>>;
+  using Iter = Map::const_iterator;
   std::vector<uint8_t> apex_;
-  std::map<std::string, Entry, std::less<>> entries_;
+  Map entries_;
   uint32_t from_ = 0, to_ = 0;
   size_t changes_ = 0;
 };

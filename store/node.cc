@@ -2,6 +2,8 @@
 // Node value encoding and in-place decoding (layout in node.h).
 #include "store/node.h"
 
+#include <algorithm>
+
 #include "common/knot.h"
 
 namespace holdfast::store {
@@ -94,5 +96,31 @@ uint16_t own_flags(const std::vector<NodeRRset> &rrsets, bool apex) {
   }
   return flags;
 }
+
+knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
+  std::sort(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
+    int c = std::memcmp(a.data, b.data, std::min(a.len, b.len));
+    return c != 0 ? c < 0 : a.len < b.len;
+  });
+  auto last = std::unique(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
+    return a.len == b.len && std::memcmp(a.data, b.data, a.len) == 0;
+  });
+  rds.erase(last, rds.end());
+  size_t size = 0;
+  for (const auto &r : rds) {
+    size += knot_rdata_size(r.len);
+  }
+  knot_rdataset_t out{};
+  out.count = static_cast<uint16_t>(rds.size());
+  out.size = static_cast<uint32_t>(size);
+  out.rdata = static_cast<knot_rdata_t *>(mm->alloc(mm->ctx, size > 0 ? size : 2));
+  knot_rdata_t *rd = out.rdata;
+  for (const auto &r : rds) {
+    knot_rdata_init(rd, r.len, r.data);
+    rd = knot_rdataset_next(rd);
+  }
+  return out;
+}
+
 
 } // namespace holdfast::store

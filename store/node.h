@@ -72,6 +72,15 @@ struct NodeRRset {
   uint32_t ttl;
   knot_rdataset_t rrs;
 };
+// One rdata of an RRset being assembled.
+struct RdataRef {
+  const uint8_t *data;
+  uint16_t len;
+};
+// Builds a canonically sorted, duplicate-free rdata array (RFC 4034 6.3 order, as libknot keeps
+// it) in one allocation from `mm`; `rds` is sorted in place.
+knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm);
+
 void encode_node(uint16_t flags, const std::vector<NodeRRset> &rrsets, std::vector<uint8_t> &out);
 // Flags implied by the node's own RRsets (CNAME, DNAME, delegation when not the apex).
 uint16_t own_flags(const std::vector<NodeRRset> &rrsets, bool apex);

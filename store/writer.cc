@@ -51,39 +51,6 @@ int compare_keys(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
   return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
-// One rdata of an RRset being assembled.
-struct RdataRef {
-  const uint8_t *data;
-  uint16_t len;
-};
-
-// Builds a canonically sorted, duplicate-free rdata array (RFC 4034 6.3 order, as libknot keeps
-// it) in one allocation: adding records one by one would copy the array each time.
-knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
-  std::sort(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
-    int c = std::memcmp(a.data, b.data, std::min(a.len, b.len));
-    return c != 0 ? c < 0 : a.len < b.len;
-  });
-  auto last = std::unique(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
-    return a.len == b.len && std::memcmp(a.data, b.data, a.len) == 0;
-  });
-  rds.erase(last, rds.end());
-  size_t size = 0;
-  for (const auto &r : rds) {
-    size += knot_rdata_size(r.len);
-  }
-  knot_rdataset_t out{};
-  out.count = static_cast<uint16_t>(rds.size());
-  out.size = static_cast<uint32_t>(size);
-  out.rdata = static_cast<knot_rdata_t *>(mm->alloc(mm->ctx, size > 0 ? size : 2));
-  knot_rdata_t *rd = out.rdata;
-  for (const auto &r : rds) {
-    knot_rdata_init(rd, r.len, r.data);
-    rd = knot_rdataset_next(rd);
-  }
-  return out;
-}
-
 } // namespace
 
 SnapshotWriter::SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source,

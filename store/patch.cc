@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+// Applying a ZoneDiff in place, when it touches no other name's derived state (see diff.h).
+#include "store/patch.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/arena.h"
+#include "common/clock.h"
+#include "common/dname.h"
+#include "store/keys.h"
+#include "store/node.h"
+
+namespace holdfast::store {
+namespace {
+
+constexpr uint16_t kInherited = kFlagNonAuth | kFlagBelowDname | kFlagWildcardChild;
+
+struct TypeSet {
+  uint16_t type;
+  uint32_t ttl;
+  std::vector<RdataRef> rds;
+};
+
+bool same(const RdataRef &a, const uint8_t *data, uint16_t len) {
+  return a.len == len && std::memcmp(a.data, data, len) == 0;
+}
+
+} // namespace
+
+// Rewrites the touched nodes inside one write transaction. Returns false (and writes nothing
+// that is committed) when the diff needs the copy path.
+class InPlacePatch {
+public:
+  InPlacePatch(Env &env, const ZoneDiff &diff, MDB_txn *txn, uint64_t snapshot)
+      : env_(env), diff_(diff), txn_(txn), snapshot_(snapshot) {}
+
+  // kApplied, kNeedsCopy, or an error (the diff does not apply).
+  Result<bool> run(int64_t &record_delta);
+
+private:
+  Result<bool> owner(ZoneDiff::Iter begin,
+                     ZoneDiff::Iter end,
+                     int64_t &record_delta);
+  bool has_children(const NameKey &key);
+  std::optional<uint16_t> node_flags(const NameKey &key);
+
+  Env &env_;
+  const ZoneDiff &diff_;
+  MDB_txn *txn_;
+  uint64_t snapshot_;
+  Arena arena_{1 << 16};
+};
+
+std::optional<uint16_t> InPlacePatch::node_flags(const NameKey &key) {
+  DbKey dk;
+  make_db_key(snapshot_, key, dk);
+  MDB_val k = dk.val(), v;
+  if (mdb_get(txn_, env_.nodes(), &k, &v) != MDB_SUCCESS) {
+    return std::nullopt;
+  }
+  return NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size).flags();
+}
+
+bool InPlacePatch::has_children(const NameKey &key) {
+  MDB_cursor *cur = nullptr;
+  if (mdb_cursor_open(txn_, env_.nodes(), &cur) != MDB_SUCCESS) {
+    return true; // be conservative: the copy path decides
+  }
+  DbKey dk;
+  make_db_key(snapshot_, key, dk);
+  MDB_val k = dk.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  if (rc == MDB_SUCCESS && key_snapshot(k) == snapshot_ && key_owner(k) == key) {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  bool child = false;
+  if (rc == MDB_SUCCESS && key_snapshot(k) == snapshot_) {
+    NameKey next = key_owner(k);
+    // Descendants sort right after a name and share its key as a prefix (dname.h).
+    child = next.len > key.len && std::memcmp(next.data, key.data, key.len) == 0;
+  }
+  mdb_cursor_close(cur);
+  return child;
+}
+
+Result<bool> InPlacePatch::run(int64_t &record_delta) {
+  auto it = diff_.entries_.begin();
+  while (it != diff_.entries_.end()) {
+    // Entries of one owner are adjacent: the id starts with [keylen][key].
+    size_t prefix = 1 + static_cast<uint8_t>(it->first[0]);
+    auto end = it;
+    while (end != diff_.entries_.end() && end->first.compare(0, prefix, it->first, 0, prefix) == 0 &&
+           static_cast<uint8_t>(end->first[0]) == static_cast<uint8_t>(it->first[0])) {
+      ++end;
+    }
+    auto r = owner(it, end, record_delta);
+    if (!r || !*r) {
+      return r;
+    }
+    it = end;
+  }
+  return true;
+}
+
+Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin,
+                                 ZoneDiff::Iter end,
+                                 int64_t &record_delta) {
+  arena_.reset();
+  const std::string &first = begin->first;
+  auto keylen = static_cast<uint8_t>(first[0]);
+  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(first.data()) + 1, keylen);
+  bool apex = key.len == 0;
+  DbKey dk;
+  make_db_key(snapshot_, key, dk);
+  MDB_val k = dk.val(), v;
+  bool existed = mdb_get(txn_, env_.nodes(), &k, &v) == MDB_SUCCESS;
+  NodeView old;
+  std::vector<TypeSet> sets;
+  if (existed) {
+    old = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    for (uint16_t i = 0; i < old.count(); ++i) {
+      RRsetView rs = old.at(i);
+      TypeSet ts{rs.type, rs.ttl, {}};
+      knot_rdata_t *rd = rs.rrs.rdata;
+      for (uint16_t j = 0; j < rs.rrs.count; ++j, rd = knot_rdataset_next(rd)) {
+        ts.rds.push_back({rd->data, rd->len});
+      }
+      sets.push_back(std::move(ts));
+    }
+  }
+  for (auto it = begin; it != end; ++it) {
+    const auto *p = reinterpret_cast<const uint8_t *>(it->first.data()) + 1 + keylen;
+    uint16_t type = static_cast<uint16_t>((p[0] << 8) | p[1]);
+    auto rdlen = static_cast<uint16_t>(it->first.size() - 1 - keylen - 2);
+    const uint8_t *rdata = p + 2;
+    // A cut, a DNAME or CNAME change reaches other names (or needs the full checks).
+    if ((type == KNOT_RRTYPE_NS && !apex) || type == KNOT_RRTYPE_DNAME ||
+        type == KNOT_RRTYPE_CNAME) {
+      return false;
+    }
+    auto ts = std::find_if(sets.begin(), sets.end(), [&](const TypeSet &t) { return t.type == type; });
+    std::vector<RdataRef>::iterator rd;
+    bool present = false;
+    if (ts != sets.end()) {
+      rd = std::find_if(ts->rds.begin(), ts->rds.end(),
+                        [&](const RdataRef &r) { return same(r, rdata, rdlen); });
+      present = rd != ts->rds.end();
+    }
+    switch (it->second.op) {
+    case ZoneDiff::Op::kRemove:
+    case ZoneDiff::Op::kReplace:
+      if (!present) {
+        return fail("IXFR removes a record of " + name_to_string(diff_.apex_.data()) +
+                    " the zone does not have");
+      }
+      if (it->second.op == ZoneDiff::Op::kReplace) {
+        ts->ttl = it->second.ttl; // the TTL is per RRset in the store
+      } else {
+        ts->rds.erase(rd);
+        --record_delta;
+      }
+      break;
+    case ZoneDiff::Op::kAdd:
+      if (present) {
+        return fail("IXFR adds a record the zone already has");
+      }
+      if (ts == sets.end()) {
+        sets.push_back(TypeSet{type, it->second.ttl, {}});
+        ts = sets.end() - 1;
+      }
+      ts->rds.push_back({rdata, rdlen});
+      ++record_delta;
+      break;
+    }
+  }
+  sets.erase(std::remove_if(sets.begin(), sets.end(), [](const TypeSet &t) { return t.rds.empty(); }),
+             sets.end());
+  std::sort(sets.begin(), sets.end(), [](const TypeSet &a, const TypeSet &b) { return a.type < b.type; });
+  uint16_t inherited = existed ? (old.flags() & kInherited) : 0;
+  if (!existed) {
+    // A new leaf: its parent must exist (no empty non-terminal to create), and it must not be
+    // a wildcard (its parent's flag would change).
+    if (key.is_wildcard() || key.labels == 0) {
+      return false;
+    }
+    auto parent = node_flags(key.ancestor(key.labels - 1));
+    if (!parent) {
+      return false;
+    }
+    if (*parent & (kFlagDelegation | kFlagNonAuth)) {
+      inherited |= kFlagNonAuth;
+    }
+    if (*parent & (kFlagDname | kFlagBelowDname)) {
+      inherited |= kFlagBelowDname;
+    }
+  }
+  if (sets.empty()) {
+    if (apex) {
+      return false; // the copy path reports the missing SOA
+    }
+    if (!has_children(key)) {
+      // The name goes away: fine unless that leaves an empty parent or a wildcard behind.
+      if (key.is_wildcard() || key.labels == 0) {
+        return false;
+      }
+      NameKey parent = key.ancestor(key.labels - 1);
+      DbKey pk;
+      make_db_key(snapshot_, parent, pk);
+      MDB_val pkv = pk.val(), pv;
+      if (mdb_get(txn_, env_.nodes(), &pkv, &pv) != MDB_SUCCESS ||
+          NodeView(static_cast<const uint8_t *>(pv.mv_data), pv.mv_size).empty()) {
+        return false;
+      }
+      int rc = existed ? mdb_del(txn_, env_.nodes(), &k, nullptr) : MDB_SUCCESS;
+      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return fail("cannot patch: " + lmdb_error(rc));
+      }
+      return true;
+    }
+    // It stays as an empty non-terminal.
+  }
+  if (apex && std::none_of(sets.begin(), sets.end(),
+                           [](const TypeSet &t) { return t.type == KNOT_RRTYPE_SOA; })) {
+    return false;
+  }
+  std::vector<NodeRRset> rrsets;
+  for (auto &t : sets) {
+    rrsets.push_back(NodeRRset{t.type, t.ttl, build_rdataset(t.rds, arena_.mm())});
+  }
+  std::vector<uint8_t> value;
+  encode_node(static_cast<uint16_t>(own_flags(rrsets, apex) | inherited), rrsets, value);
+  v = {value.size(), value.data()};
+  if (int rc = mdb_put(txn_, env_.nodes(), &k, &v, 0); rc != MDB_SUCCESS) {
+    return fail("cannot patch: " + lmdb_error(rc));
+  }
+  return true;
+}
+
+Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
+                                                const SourceInfo &source) {
+  const knot_dname_t *apex = diff.apex_.data();
+  if (auto room = env.ensure_room((size_t{16} << 20) + diff.size() * 1024); !room) {
+    return fail(room.error());
+  }
+  auto txn = env.begin_write();
+  if (!txn) {
+    return fail(txn.error());
+  }
+  auto zone = read_zone(env, apex, txn->get());
+  if (!zone || zone->record.serial != diff.from()) {
+    return std::optional<Published>{}; // the copy path reports it
+  }
+  int64_t delta = 0;
+  InPlacePatch patch(env, diff, txn->get(), zone->record.current);
+  auto r = patch.run(delta);
+  if (!r) {
+    return fail(r.error());
+  }
+  if (!*r) {
+    return std::optional<Published>{};
+  }
+  ZoneRecord rec = zone->record;
+  rec.serial = diff.to();
+  rec.records = static_cast<uint32_t>(static_cast<int64_t>(rec.records) + delta);
+  rec.published_ns = unix_now_ns();
+  rec.source_kind = source.kind;
+  rec.source_len = static_cast<uint16_t>(source.source.size());
+  std::vector<uint8_t> value(sizeof(rec) + source.source.size());
+  std::memcpy(value.data(), &rec, sizeof(rec));
+  std::memcpy(value.data() + sizeof(rec), source.source.data(), source.source.size());
+  MDB_val zk{diff.apex_.size(), const_cast<uint8_t *>(apex)}, zv{value.size(), value.data()};
+  int rc = mdb_put(txn->get(), env.zones(), &zk, &zv, 0);
+  if (rc == MDB_SUCCESS) {
+    rc = txn->commit();
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot publish the IXFR: " + lmdb_error(rc));
+  }
+  Published out;
+  out.snapshot = rec.current;
+  out.serial = rec.serial;
+  out.records = rec.records;
+  return std::optional<Published>{out};
+}
+
+} // namespace holdfast::store
