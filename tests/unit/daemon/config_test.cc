@@ -243,7 +243,7 @@ TEST_F(ConfigTest, ZoneWithoutFileIsAnError) {
                            "  storage: s\n"
                            "zones:\n"
                            "  - domain: example.org\n");
-  EXPECT_EQ(e, at(5) + "zones[].file: missing for zone example.org.");
+  EXPECT_EQ(e, at(5) + "zones[].file: missing for zone example.org. (or give masters:)");
 }
 
 TEST_F(ConfigTest, MissingStorageIsAnError) {
@@ -304,6 +304,133 @@ TEST_F(ConfigTest, MissingConfigFileIsAnError) {
 TEST_F(ConfigTest, TopLevelMustBeAMapping) {
   std::string e = error_of("- just\n- a list\n");
   EXPECT_EQ(e, path_ + ": expected a YAML mapping with server: and zones:");
+}
+
+const char *kHead = "server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n";
+
+TEST_F(ConfigTest, SecondaryZoneIsParsedWithMastersKeysAndVanitySet) {
+  auto r = load(std::string(kHead) + R"(keys:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"
+masters:
+  - id: hidden
+    addresses: ["192.0.2.1@5300", "2001:db8::1"]
+    key: xfr-key
+    source: 192.0.2.53
+nameserver-sets:
+  - id: vanity
+    nameservers:
+      - name: ns1.example.org.
+        addresses: [198.51.100.1, "2001:db8::53"]
+zones:
+  - domain: example.org.
+    masters: [hidden]
+    refresh: 30s
+    retry: 2s
+    max-zone-size: 10M
+    nameservers: vanity
+  - domain: example.com.
+    file: example.com.zone
+)");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->zones.size(), 2u);
+  const auto &z = r->zones[0];
+  ASSERT_TRUE(z.secondary);
+  EXPECT_TRUE(z.file.empty());
+  EXPECT_EQ(z.secondary->refresh_ms, 30000u);
+  EXPECT_EQ(z.secondary->retry_ms, 2000u);
+  EXPECT_EQ(z.secondary->max_size, 10u << 20);
+  ASSERT_EQ(z.secondary->masters.size(), 1u);
+  const auto &m = *z.secondary->masters[0];
+  EXPECT_EQ(m.id, "hidden");
+  ASSERT_EQ(m.addresses.size(), 2u);
+  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in *>(&m.addresses[0].addr)->sin_port), 5300);
+  EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in6 *>(&m.addresses[1].addr)->sin6_port), 53);
+  ASSERT_TRUE(m.key);
+  EXPECT_EQ(m.key->name(), "xfr-key");
+  ASSERT_TRUE(m.source.has_value());
+  ASSERT_EQ(z.secondary->vanity.size(), 1u);
+  EXPECT_EQ(z.secondary->vanity[0].addresses.size(), 2u);
+  EXPECT_FALSE(r->zones[1].secondary);
+  EXPECT_EQ(r->secondaries().size(), 1u);
+}
+
+TEST_F(ConfigTest, SecondaryDefaultsAreTwoMinutesRefreshAndFifteenSecondsRetry) {
+  auto r = load(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                                     "zones:\n  - domain: example.org\n    masters: [m]\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->zones[0].secondary->refresh_ms, 120000u);
+  EXPECT_EQ(r->zones[0].secondary->retry_ms, 15000u);
+  EXPECT_EQ(r->zones[0].secondary->max_size, 0u);
+  EXPECT_TRUE(r->zones[0].secondary->vanity.empty());
+}
+
+TEST_F(ConfigTest, UnknownMasterIsAnError) {
+  std::string e = error_of(std::string(kHead) + "zones:\n  - domain: example.org\n"
+                                                "    masters: [nowhere]\n");
+  EXPECT_EQ(e, at(6) + "zones[].masters: no master 'nowhere' under masters:");
+}
+
+TEST_F(ConfigTest, UnknownKeyOfAMasterIsAnError) {
+  std::string e = error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                                                "    key: missing\n");
+  EXPECT_EQ(e, at(7) + "masters[].key: no key 'missing' under keys:");
+}
+
+TEST_F(ConfigTest, UnknownTsigAlgorithmIsAnError) {
+  std::string e = error_of(std::string(kHead) + "keys:\n  - id: k\n    algorithm: hmac-sha3\n"
+                                                "    secret: c2VjcmV0\n");
+  EXPECT_EQ(e.rfind(at(6) + "keys[].algorithm: unknown TSIG algorithm 'hmac-sha3'", 0), 0u) << e;
+}
+
+TEST_F(ConfigTest, SecretThatIsNotBase64IsAnError) {
+  std::string e = error_of(std::string(kHead) + "keys:\n  - id: k\n    algorithm: hmac-sha256\n"
+                                                "    secret: \"not base64!\"\n");
+  EXPECT_EQ(e.rfind(at(7) + "keys[].secret: ", 0), 0u) << e;
+}
+
+TEST_F(ConfigTest, BadMasterAddressIsAnError) {
+  std::string e = error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [master.example]\n");
+  EXPECT_EQ(e.rfind(at(6) + "masters[].addresses: bad address 'master.example'", 0), 0u) << e;
+}
+
+TEST_F(ConfigTest, ZoneWithFileAndMastersIsAnError) {
+  std::string e = error_of(std::string(kHead) +
+                           "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                           "zones:\n  - domain: example.org\n    file: x.zone\n    masters: [m]\n");
+  EXPECT_EQ(e, at(9) + "zones[].file: zone example.org. has both file: and masters: (primary or "
+                       "secondary?)");
+}
+
+TEST_F(ConfigTest, SecondaryOnlyKeysOnAPrimaryZoneAreErrors) {
+  std::string e = error_of(std::string(kHead) +
+                           "zones:\n  - domain: example.com\n    file: example.com.zone\n"
+                           "    refresh: 10s\n");
+  EXPECT_EQ(e, at(7) + "zones[].refresh: only for secondary zones (with masters:)");
+}
+
+TEST_F(ConfigTest, BadRefreshAndSizeAreErrors) {
+  std::string e = error_of(std::string(kHead) +
+                           "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                           "zones:\n  - domain: example.org\n    masters: [m]\n"
+                           "    refresh: often\n    max-zone-size: big\n");
+  EXPECT_NE(e.find(at(10) + "zones[].refresh: expected a duration"), std::string::npos) << e;
+  EXPECT_NE(e.find(at(11) + "zones[].max-zone-size: expected a size"), std::string::npos) << e;
+}
+
+TEST_F(ConfigTest, DuplicateMasterIsAnError) {
+  std::string e = error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                                                "  - id: m\n    addresses: [192.0.2.2]\n");
+  EXPECT_EQ(e, at(7) + "masters[].id: master 'm' is defined twice");
+}
+
+TEST_F(ConfigTest, UnknownNameserverSetIsAnError) {
+  std::string e = error_of(std::string(kHead) +
+                           "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                           "zones:\n  - domain: example.org\n    masters: [m]\n"
+                           "    nameservers: nope\n");
+  EXPECT_EQ(e, at(10) + "zones[].nameservers: no set 'nope' under nameserver-sets:");
 }
 
 } // namespace
