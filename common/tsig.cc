@@ -13,9 +13,8 @@ constexpr size_t kMaxDigest = 64; // SHA-512
 
 } // namespace
 
-Result<std::shared_ptr<const TsigKey>> TsigKey::make(const std::string &name,
-                                                     const std::string &algorithm,
-                                                     const std::string &secret) {
+Result<std::shared_ptr<const TsigKey>>
+TsigKey::make(const std::string &name, const std::string &algorithm, const std::string &secret) {
   std::shared_ptr<TsigKey> key(new TsigKey());
   int ret = knot_tsig_key_init(&key->key_, algorithm.c_str(), name.c_str(), secret.c_str());
   if (ret != KNOT_EOK) {
@@ -79,8 +78,8 @@ Status TsigClient::verify(const knot_pkt_t *pkt) {
   }
   int ret;
   if (first_) {
-    ret = knot_tsig_client_check(tsig, pkt->wire, pkt->size, mac_.data(), mac_.size(),
-                                 key_->raw(), 0);
+    ret = knot_tsig_client_check(tsig, pkt->wire, pkt->size, mac_.data(), mac_.size(), key_->raw(),
+                                 0);
   } else {
     unsigned_.insert(unsigned_.end(), pkt->wire, pkt->wire + pkt->size);
     ret = knot_tsig_client_check_next(tsig, unsigned_.data(), unsigned_.size(), mac_.data(),
@@ -148,8 +147,7 @@ Status tsig_server_sign(uint8_t *wire, size_t &len, size_t max, const knot_pkt_t
     uint8_t digest[kMaxDigest];
     size_t digest_len = sizeof(digest);
     ret = knot_tsig_sign(wire, &len, max, knot_tsig_rdata_mac(tsig),
-                         knot_tsig_rdata_mac_length(tsig), digest, &digest_len, key.raw(), 0,
-                         0);
+                         knot_tsig_rdata_mac_length(tsig), digest, &digest_len, key.raw(), 0, 0);
   }
   if (ret != KNOT_EOK) {
     return fail(std::string("TSIG signing failed: ") + knot_strerror(ret));

@@ -21,9 +21,8 @@ namespace holdfast {
 class TsigKey {
 public:
   // `algorithm` as knot names it ("hmac-sha256", ...), `name` a domain name, `secret` base64.
-  static Result<std::shared_ptr<const TsigKey>> make(const std::string &name,
-                                                     const std::string &algorithm,
-                                                     const std::string &secret);
+  static Result<std::shared_ptr<const TsigKey>>
+  make(const std::string &name, const std::string &algorithm, const std::string &secret);
   ~TsigKey();
   TsigKey(const TsigKey &) = delete;
   TsigKey &operator=(const TsigKey &) = delete;

@@ -190,7 +190,6 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   }
 }
 
-
 // The config's named objects, resolved by id when zones refer to them.
 struct Named {
   std::map<std::string, std::shared_ptr<const TsigKey>> keys;
@@ -222,8 +221,8 @@ bool parse_name(const std::string &text, std::vector<uint8_t> &out) {
   return true;
 }
 
-template <typename F> void for_each_item(const YAML::Node &n, const std::string &section,
-                                         Errors &errs, F f) {
+template <typename F>
+void for_each_item(const YAML::Node &n, const std::string &section, Errors &errs, F f) {
   if (!n.IsSequence()) {
     errs.add(n, section, "expected a list");
     return;
@@ -421,8 +420,7 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
       errs.add(z, "zones", "expected a zone (domain: ..., file: ...)");
       continue;
     }
-    check_keys(z,
-               {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers"},
+    check_keys(z, {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers"},
                "zones[]", errs);
     ZoneConfig zc;
     auto d = z["domain"];

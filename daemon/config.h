@@ -17,9 +17,9 @@
 namespace holdfast::daemon {
 
 struct ZoneConfig {
-  std::string domain;        // as written, fully qualified
-  std::vector<uint8_t> apex; // wire format, lowercase
-  std::string file;          // absolute path; empty for a secondary zone
+  std::string domain;                             // as written, fully qualified
+  std::vector<uint8_t> apex;                      // wire format, lowercase
+  std::string file;                               // absolute path; empty for a secondary zone
   std::shared_ptr<const xfr::ZoneSpec> secondary; // set when the zone has masters
 };
 

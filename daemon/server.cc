@@ -227,8 +227,8 @@ int run_server(const Config &cfg) {
       udp.push_back(*u);
       tcp.push_back(*t);
     }
-    workers.push_back(std::make_unique<serve::Worker>(**env, serve_opts, cfg.worker,
-                                                      std::move(udp), std::move(tcp)));
+    workers.push_back(std::make_unique<serve::Worker>(**env, serve_opts, cfg.worker, std::move(udp),
+                                                      std::move(tcp)));
   }
   for (auto &w : workers) {
     w->start();
@@ -245,7 +245,8 @@ int run_server(const Config &cfg) {
   start_xfr.data = xfr_service.get();
   uv_async_init(&loop, &start_xfr,
                 [](uv_async_t *a) { static_cast<xfr::Service *>(a->data)->start(); });
-  auto loader = std::make_unique<ZoneLoader>(**env, cfg, [&start_xfr] { uv_async_send(&start_xfr); });
+  auto loader =
+      std::make_unique<ZoneLoader>(**env, cfg, [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
 
   struct Signals {

@@ -16,7 +16,7 @@
 
 namespace holdfast::serve {
 
-struct Plan; // serve/answer.h
+struct Plan;         // serve/answer.h
 class NotifyHandler; // serve/notify.h
 
 struct ServeOptions {

@@ -24,8 +24,8 @@ ZoneDiff::ZoneDiff(const knot_dname_t *apex) : apex_(apex, apex + knot_dname_siz
   knot_dname_to_lower(apex_.data());
 }
 
-bool ZoneDiff::make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata,
-                       uint16_t len, std::string &out) const {
+bool ZoneDiff::make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len,
+                       std::string &out) const {
   NameKey key;
   if (!make_key(owner, apex_.data(), key)) {
     return false;

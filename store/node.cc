@@ -122,5 +122,4 @@ knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
   return out;
 }
 
-
 } // namespace holdfast::store

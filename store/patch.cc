@@ -39,9 +39,13 @@ public:
   Result<bool> run(int64_t &record_delta);
 
 private:
-  Result<bool> owner(ZoneDiff::Iter begin,
-                     ZoneDiff::Iter end,
-                     int64_t &record_delta);
+  Result<bool> owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64_t &record_delta);
+  // Applies one diff entry to the node's RRsets.
+  Result<bool> change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen, bool apex,
+                      int64_t &record_delta);
+  Result<bool> remove_leaf(const NameKey &key, MDB_val &k, bool existed);
+  // "www.example.com. A" for a diff entry id.
+  std::string describe(const std::string &id, uint8_t keylen, uint16_t type) const;
   bool has_children(const NameKey &key);
   std::optional<uint16_t> node_flags(const NameKey &key);
 
@@ -90,7 +94,8 @@ Result<bool> InPlacePatch::run(int64_t &record_delta) {
     // Entries of one owner are adjacent: the id starts with [keylen][key].
     size_t prefix = 1 + static_cast<uint8_t>(it->first[0]);
     auto end = it;
-    while (end != diff_.entries_.end() && end->first.compare(0, prefix, it->first, 0, prefix) == 0 &&
+    while (end != diff_.entries_.end() &&
+           end->first.compare(0, prefix, it->first, 0, prefix) == 0 &&
            static_cast<uint8_t>(end->first[0]) == static_cast<uint8_t>(it->first[0])) {
       ++end;
     }
@@ -103,9 +108,85 @@ Result<bool> InPlacePatch::run(int64_t &record_delta) {
   return true;
 }
 
-Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin,
-                                 ZoneDiff::Iter end,
-                                 int64_t &record_delta) {
+// The name goes away: fine unless that leaves an empty parent or a wildcard's parent behind.
+Result<bool> InPlacePatch::remove_leaf(const NameKey &key, MDB_val &k, bool existed) {
+  if (key.is_wildcard() || key.labels == 0) {
+    return false; // (the apex: the copy path reports the missing SOA)
+  }
+  NameKey parent = key.ancestor(key.labels - 1);
+  DbKey pk;
+  make_db_key(snapshot_, parent, pk);
+  MDB_val pkv = pk.val(), pv;
+  if (mdb_get(txn_, env_.nodes(), &pkv, &pv) != MDB_SUCCESS ||
+      NodeView(static_cast<const uint8_t *>(pv.mv_data), pv.mv_size).empty()) {
+    return false;
+  }
+  int rc = existed ? mdb_del(txn_, env_.nodes(), &k, nullptr) : MDB_SUCCESS;
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+    return fail("cannot patch: " + lmdb_error(rc));
+  }
+  return true;
+}
+
+std::string InPlacePatch::describe(const std::string &id, uint8_t keylen, uint16_t type) const {
+  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(id.data()) + 1, keylen);
+  uint8_t owner[KNOT_DNAME_MAXLEN];
+  key_to_name(key, diff_.apex_.data(), owner);
+  char tname[32];
+  knot_rrtype_to_string(type, tname, sizeof(tname));
+  return name_to_string(owner) + " " + tname;
+}
+
+Result<bool> InPlacePatch::change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen,
+                                  bool apex, int64_t &record_delta) {
+  const auto *p = reinterpret_cast<const uint8_t *>(it->first.data()) + 1 + keylen;
+  uint16_t type = static_cast<uint16_t>((p[0] << 8) | p[1]);
+  auto rdlen = static_cast<uint16_t>(it->first.size() - 1 - keylen - 2);
+  const uint8_t *rdata = p + 2;
+  // A cut, a DNAME or CNAME change reaches other names (or needs the full checks).
+  if ((type == KNOT_RRTYPE_NS && !apex) || type == KNOT_RRTYPE_DNAME || type == KNOT_RRTYPE_CNAME) {
+    return false;
+  }
+  auto ts =
+      std::find_if(sets.begin(), sets.end(), [&](const TypeSet &t) { return t.type == type; });
+  std::vector<RdataRef>::iterator rd;
+  bool present = false;
+  if (ts != sets.end()) {
+    rd = std::find_if(ts->rds.begin(), ts->rds.end(),
+                      [&](const RdataRef &r) { return same(r, rdata, rdlen); });
+    present = rd != ts->rds.end();
+  }
+  switch (it->second.op) {
+  case ZoneDiff::Op::kRemove:
+  case ZoneDiff::Op::kReplace:
+    if (!present) {
+      return fail("IXFR removes " + describe(it->first, keylen, type) +
+                  " record(s) the zone does not have");
+    }
+    if (it->second.op == ZoneDiff::Op::kReplace) {
+      ts->ttl = it->second.ttl; // the TTL is per RRset in the store
+    } else {
+      ts->rds.erase(rd);
+      --record_delta;
+    }
+    return true;
+  case ZoneDiff::Op::kAdd:
+    if (present) {
+      return fail("IXFR adds " + describe(it->first, keylen, type) +
+                  ", which the zone already has");
+    }
+    if (ts == sets.end()) {
+      sets.push_back(TypeSet{type, it->second.ttl, {}});
+      ts = sets.end() - 1;
+    }
+    ts->rds.push_back({rdata, rdlen});
+    ++record_delta;
+    return true;
+  }
+  return true;
+}
+
+Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64_t &record_delta) {
   arena_.reset();
   const std::string &first = begin->first;
   auto keylen = static_cast<uint8_t>(first[0]);
@@ -130,53 +211,16 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin,
     }
   }
   for (auto it = begin; it != end; ++it) {
-    const auto *p = reinterpret_cast<const uint8_t *>(it->first.data()) + 1 + keylen;
-    uint16_t type = static_cast<uint16_t>((p[0] << 8) | p[1]);
-    auto rdlen = static_cast<uint16_t>(it->first.size() - 1 - keylen - 2);
-    const uint8_t *rdata = p + 2;
-    // A cut, a DNAME or CNAME change reaches other names (or needs the full checks).
-    if ((type == KNOT_RRTYPE_NS && !apex) || type == KNOT_RRTYPE_DNAME ||
-        type == KNOT_RRTYPE_CNAME) {
-      return false;
-    }
-    auto ts = std::find_if(sets.begin(), sets.end(), [&](const TypeSet &t) { return t.type == type; });
-    std::vector<RdataRef>::iterator rd;
-    bool present = false;
-    if (ts != sets.end()) {
-      rd = std::find_if(ts->rds.begin(), ts->rds.end(),
-                        [&](const RdataRef &r) { return same(r, rdata, rdlen); });
-      present = rd != ts->rds.end();
-    }
-    switch (it->second.op) {
-    case ZoneDiff::Op::kRemove:
-    case ZoneDiff::Op::kReplace:
-      if (!present) {
-        return fail("IXFR removes a record of " + name_to_string(diff_.apex_.data()) +
-                    " the zone does not have");
-      }
-      if (it->second.op == ZoneDiff::Op::kReplace) {
-        ts->ttl = it->second.ttl; // the TTL is per RRset in the store
-      } else {
-        ts->rds.erase(rd);
-        --record_delta;
-      }
-      break;
-    case ZoneDiff::Op::kAdd:
-      if (present) {
-        return fail("IXFR adds a record the zone already has");
-      }
-      if (ts == sets.end()) {
-        sets.push_back(TypeSet{type, it->second.ttl, {}});
-        ts = sets.end() - 1;
-      }
-      ts->rds.push_back({rdata, rdlen});
-      ++record_delta;
-      break;
+    auto r = change(sets, it, keylen, apex, record_delta);
+    if (!r || !*r) {
+      return r;
     }
   }
-  sets.erase(std::remove_if(sets.begin(), sets.end(), [](const TypeSet &t) { return t.rds.empty(); }),
-             sets.end());
-  std::sort(sets.begin(), sets.end(), [](const TypeSet &a, const TypeSet &b) { return a.type < b.type; });
+  sets.erase(
+      std::remove_if(sets.begin(), sets.end(), [](const TypeSet &t) { return t.rds.empty(); }),
+      sets.end());
+  std::sort(sets.begin(), sets.end(),
+            [](const TypeSet &a, const TypeSet &b) { return a.type < b.type; });
   uint16_t inherited = existed ? (old.flags() & kInherited) : 0;
   if (!existed) {
     // A new leaf: its parent must exist (no empty non-terminal to create), and it must not be
@@ -195,30 +239,8 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin,
       inherited |= kFlagBelowDname;
     }
   }
-  if (sets.empty()) {
-    if (apex) {
-      return false; // the copy path reports the missing SOA
-    }
-    if (!has_children(key)) {
-      // The name goes away: fine unless that leaves an empty parent or a wildcard behind.
-      if (key.is_wildcard() || key.labels == 0) {
-        return false;
-      }
-      NameKey parent = key.ancestor(key.labels - 1);
-      DbKey pk;
-      make_db_key(snapshot_, parent, pk);
-      MDB_val pkv = pk.val(), pv;
-      if (mdb_get(txn_, env_.nodes(), &pkv, &pv) != MDB_SUCCESS ||
-          NodeView(static_cast<const uint8_t *>(pv.mv_data), pv.mv_size).empty()) {
-        return false;
-      }
-      int rc = existed ? mdb_del(txn_, env_.nodes(), &k, nullptr) : MDB_SUCCESS;
-      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        return fail("cannot patch: " + lmdb_error(rc));
-      }
-      return true;
-    }
-    // It stays as an empty non-terminal.
+  if (sets.empty() && !has_children(key)) {
+    return remove_leaf(key, k, existed); // an empty node with children stays (non-terminal)
   }
   if (apex && std::none_of(sets.begin(), sets.end(),
                            [](const TypeSet &t) { return t.type == KNOT_RRTYPE_SOA; })) {

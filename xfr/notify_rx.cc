@@ -42,8 +42,8 @@ const Master *NotifyRx::authorize(const ZoneSpec &zone, const knot_pkt_t *query,
 
 size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp) {
   counters_.received.fetch_add(1, std::memory_order_relaxed);
-  std::vector<uint8_t> apex(knot_pkt_qname(query), knot_pkt_qname(query) +
-                                                       knot_dname_size(knot_pkt_qname(query)));
+  std::vector<uint8_t> apex(knot_pkt_qname(query),
+                            knot_pkt_qname(query) + knot_dname_size(knot_pkt_qname(query)));
   knot_dname_to_lower(apex.data());
   std::string zone_name = name_to_string(apex.data());
   std::string from = format_address(remote);

@@ -16,9 +16,9 @@ namespace holdfast::xfr {
 
 struct Master {
   std::string id;
-  std::vector<Endpoint> addresses;     // tried in order, failing over
-  std::shared_ptr<const TsigKey> key;  // null: no TSIG
-  std::optional<Endpoint> source;      // bind before connecting (port 0 = any)
+  std::vector<Endpoint> addresses;    // tried in order, failing over
+  std::shared_ptr<const TsigKey> key; // null: no TSIG
+  std::optional<Endpoint> source;     // bind before connecting (port 0 = any)
 };
 
 // One vanity nameserver: its name and the addresses served for it.

@@ -46,74 +46,88 @@ void Exchange::arm_timer() {
 Status Exchange::open(const Endpoint &remote, const std::optional<Endpoint> &source,
                       std::vector<uint8_t> request) {
   const auto *addr = reinterpret_cast<const sockaddr *>(&remote.addr);
-  int rc;
-  if (tcp_) {
-    uv_tcp_init(loop_, &sock_.tcp);
-    sock_.tcp.data = this;
-    sock_open_ = true;
-    ++open_handles_;
-    if (source && (rc = uv_tcp_bind(&sock_.tcp,
-                                    reinterpret_cast<const sockaddr *>(&source->addr), 0)) != 0) {
-      return fail("cannot bind source " + source->text + ": " + uv_text(rc));
-    }
-    // RFC 7766 8: two-byte length, then the message.
-    request_.resize(2 + request.size());
-    request_[0] = static_cast<uint8_t>(request.size() >> 8);
-    request_[1] = static_cast<uint8_t>(request.size());
-    std::memcpy(request_.data() + 2, request.data(), request.size());
-    connect_.data = this;
-    rc = uv_tcp_connect(&connect_, &sock_.tcp, addr, [](uv_connect_t *req, int status) {
-      auto *ex = static_cast<Exchange *>(req->data);
-      if (status == UV_ECANCELED || ex->ended_) {
-        return;
-      }
-      if (status != 0) {
-        ex->finish(fail("cannot connect: " + uv_text(status)), true);
-        return;
-      }
-      ex->out_ = uv_buf_init(reinterpret_cast<char *>(ex->request_.data()),
-                             static_cast<unsigned>(ex->request_.size()));
-      ex->write_.data = ex;
-      auto *stream = reinterpret_cast<uv_stream_t *>(&ex->sock_.tcp);
-      uv_write(&ex->write_, stream, &ex->out_, 1, [](uv_write_t *w, int st) {
-        auto *e = static_cast<Exchange *>(w->data);
-        if (st != 0 && st != UV_ECANCELED && !e->ended_) {
-          e->finish(fail("cannot send the request: " + uv_text(st)), true);
-        }
-      });
-      uv_read_start(
-          stream,
-          [](uv_handle_t *h, size_t, uv_buf_t *buf) {
-            auto *e = static_cast<Exchange *>(h->data);
-            e->read_buf_.resize(65536);
-            *buf = uv_buf_init(reinterpret_cast<char *>(e->read_buf_.data()), 65536);
-          },
-          [](uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-            auto *e = static_cast<Exchange *>(s->data);
-            if (e->ended_) {
-              return;
-            }
-            if (n < 0) {
-              e->finish(fail(n == UV_EOF ? "connection closed by the master before the end"
-                                         : "connection error: " + uv_text(static_cast<int>(n))),
-                        !e->got_reply_);
-              return;
-            }
-            e->on_tcp_data(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(n));
-          });
-    });
-    if (rc != 0) {
-      return fail("cannot connect: " + uv_text(rc));
-    }
-    return Ok{};
+  const sockaddr *src = source ? reinterpret_cast<const sockaddr *>(&source->addr) : nullptr;
+  auto st =
+      tcp_ ? open_tcp(addr, src, std::move(request)) : open_udp(addr, src, std::move(request));
+  if (!st && source && st.error().rfind("cannot bind", 0) == 0) {
+    return fail(st.error() + " (source " + source->text + ")");
   }
+  return st;
+}
+
+Status Exchange::open_tcp(const sockaddr *addr, const sockaddr *source,
+                          std::vector<uint8_t> request) {
+  uv_tcp_init(loop_, &sock_.tcp);
+  sock_.tcp.data = this;
+  sock_open_ = true;
+  ++open_handles_;
+  if (int rc = source != nullptr ? uv_tcp_bind(&sock_.tcp, source, 0) : 0; rc != 0) {
+    return fail("cannot bind the source address: " + uv_text(rc));
+  }
+  // RFC 7766 8: two-byte length, then the message.
+  request_.resize(2 + request.size());
+  request_[0] = static_cast<uint8_t>(request.size() >> 8);
+  request_[1] = static_cast<uint8_t>(request.size());
+  std::memcpy(request_.data() + 2, request.data(), request.size());
+  connect_.data = this;
+  int rc = uv_tcp_connect(&connect_, &sock_.tcp, addr, [](uv_connect_t *req, int status) {
+    auto *ex = static_cast<Exchange *>(req->data);
+    if (status == UV_ECANCELED || ex->ended_) {
+      return;
+    }
+    if (status != 0) {
+      ex->finish(fail("cannot connect: " + uv_text(status)), true);
+      return;
+    }
+    ex->on_connected();
+  });
+  if (rc != 0) {
+    return fail("cannot connect: " + uv_text(rc));
+  }
+  return Ok{};
+}
+
+void Exchange::alloc_read(uv_handle_t *h, size_t, uv_buf_t *buf) {
+  auto *e = static_cast<Exchange *>(h->data);
+  e->read_buf_.resize(65536);
+  *buf = uv_buf_init(reinterpret_cast<char *>(e->read_buf_.data()), 65536);
+}
+
+void Exchange::on_connected() {
+  out_ = uv_buf_init(reinterpret_cast<char *>(request_.data()),
+                     static_cast<unsigned>(request_.size()));
+  write_.data = this;
+  auto *stream = reinterpret_cast<uv_stream_t *>(&sock_.tcp);
+  uv_write(&write_, stream, &out_, 1, [](uv_write_t *w, int st) {
+    auto *e = static_cast<Exchange *>(w->data);
+    if (st != 0 && st != UV_ECANCELED && !e->ended_) {
+      e->finish(fail("cannot send the request: " + uv_text(st)), true);
+    }
+  });
+  uv_read_start(stream, alloc_read, [](uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+    auto *e = static_cast<Exchange *>(s->data);
+    if (e->ended_) {
+      return;
+    }
+    if (n < 0) {
+      e->finish(fail(n == UV_EOF ? "connection closed by the master before the end"
+                                 : "connection error: " + uv_text(static_cast<int>(n))),
+                !e->got_reply_);
+      return;
+    }
+    e->on_tcp_data(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(n));
+  });
+}
+
+Status Exchange::open_udp(const sockaddr *addr, const sockaddr *source,
+                          std::vector<uint8_t> request) {
   uv_udp_init(loop_, &sock_.udp);
   sock_.udp.data = this;
   sock_open_ = true;
   ++open_handles_;
-  if (source && (rc = uv_udp_bind(&sock_.udp, reinterpret_cast<const sockaddr *>(&source->addr),
-                                  0)) != 0) {
-    return fail("cannot bind source " + source->text + ": " + uv_text(rc));
+  int rc = source != nullptr ? uv_udp_bind(&sock_.udp, source, 0) : 0;
+  if (rc != 0) {
+    return fail("cannot bind the source address: " + uv_text(rc));
   }
   // Connected: the kernel drops datagrams from anyone but the master.
   if ((rc = uv_udp_connect(&sock_.udp, addr)) != 0) {
@@ -132,24 +146,18 @@ Status Exchange::open(const Endpoint &remote, const std::optional<Endpoint> &sou
   if (rc != 0) {
     return fail("cannot send the request: " + uv_text(rc));
   }
-  uv_udp_recv_start(
-      &sock_.udp,
-      [](uv_handle_t *h, size_t, uv_buf_t *buf) {
-        auto *e = static_cast<Exchange *>(h->data);
-        e->read_buf_.resize(65536);
-        *buf = uv_buf_init(reinterpret_cast<char *>(e->read_buf_.data()), 65536);
-      },
-      [](uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const sockaddr *, unsigned) {
-        auto *e = static_cast<Exchange *>(u->data);
-        if (e->ended_ || n == 0) {
-          return;
-        }
-        if (n < 0) {
-          e->finish(fail("receive error: " + uv_text(static_cast<int>(n))), true);
-          return;
-        }
-        e->deliver(reinterpret_cast<uint8_t *>(buf->base), static_cast<size_t>(n));
-      });
+  uv_udp_recv_start(&sock_.udp, alloc_read,
+                    [](uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const sockaddr *, unsigned) {
+                      auto *e = static_cast<Exchange *>(u->data);
+                      if (e->ended_ || n == 0) {
+                        return;
+                      }
+                      if (n < 0) {
+                        e->finish(fail("receive error: " + uv_text(static_cast<int>(n))), true);
+                        return;
+                      }
+                      e->deliver(reinterpret_cast<uint8_t *>(buf->base), static_cast<size_t>(n));
+                    });
   return Ok{};
 }
 

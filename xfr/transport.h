@@ -45,6 +45,10 @@ private:
   ~Exchange() = default;
   Status open(const Endpoint &remote, const std::optional<Endpoint> &source,
               std::vector<uint8_t> request);
+  Status open_tcp(const sockaddr *addr, const sockaddr *source, std::vector<uint8_t> request);
+  Status open_udp(const sockaddr *addr, const sockaddr *source, std::vector<uint8_t> request);
+  void on_connected();
+  static void alloc_read(uv_handle_t *h, size_t, uv_buf_t *buf);
   void finish(Status st, bool network);
   void close_handle(uv_handle_t *h);
   void arm_timer();

@@ -166,8 +166,7 @@ void ZoneController::query_soa(bool tcp) {
         if (auto st = parse_reply(pkt.get()); !st) {
           return fail(st.error());
         }
-        if (auto st = check_reply(pkt.get(), id, spec_->apex.data(), KNOT_RRTYPE_SOA, true,
-                                  *tsig);
+        if (auto st = check_reply(pkt.get(), id, spec_->apex.data(), KNOT_RRTYPE_SOA, true, *tsig);
             !st) {
           return fail(st.error());
         }
@@ -197,8 +196,8 @@ void ZoneController::query_soa(bool tcp) {
       });
 }
 
-void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> serial,
-                            bool truncated, bool tcp) {
+void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> serial, bool truncated,
+                            bool tcp) {
   if (!end.status) {
     next_remote_or_retry(end.status.error());
     return;
@@ -242,21 +241,20 @@ void ZoneController::begin_transfer(bool ixfr) {
   job->qtype = ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR;
   std::string from = r.address->text;
   if (ixfr) {
-    job->ixfr = std::make_unique<IxfrClient>(
-        spec_->apex.data(), *stored_, job->vanity,
-        [this, job = job.get(), from]() -> Result<RecordSink *> {
-          auto s = open_sink(env_, *spec_, job->vanity, from);
-          if (!s) {
-            return fail(s.error());
-          }
-          job->sink = std::move(*s);
-          return static_cast<RecordSink *>(job->sink.get());
-        });
+    job->ixfr =
+        std::make_unique<IxfrClient>(spec_->apex.data(), *stored_, job->vanity,
+                                     [this, job = job.get(), from]() -> Result<RecordSink *> {
+                                       auto s = open_sink(env_, *spec_, job->vanity, from);
+                                       if (!s) {
+                                         return fail(s.error());
+                                       }
+                                       job->sink = std::move(*s);
+                                       return static_cast<RecordSink *>(job->sink.get());
+                                     });
   } else {
     auto s = open_sink(env_, *spec_, job->vanity, from);
     if (!s) {
-      zone_log(spdlog::level::err, name_, "AXFR, incoming, remote {}, failed: {}", from,
-               s.error());
+      zone_log(spdlog::level::err, name_, "AXFR, incoming, remote {}, failed: {}", from, s.error());
       done(false);
       return;
     }
@@ -264,8 +262,8 @@ void ZoneController::begin_transfer(bool ixfr) {
     job->axfr = std::make_unique<AxfrClient>(spec_->apex.data(), *job->sink);
   }
   uint8_t buf[kRequestMax];
-  auto len = make_request(buf, spec_->apex.data(), job->qtype, job->id, stored_.value_or(0),
-                          job->tsig);
+  auto len =
+      make_request(buf, spec_->apex.data(), job->qtype, job->id, stored_.value_or(0), job->tsig);
   if (!len) {
     zone_log(spdlog::level::err, name_, "transfer request failed: {}", len.error());
     done(false);
@@ -285,8 +283,8 @@ void ZoneController::begin_transfer(bool ixfr) {
         if (auto st = parse_reply(pkt.get()); !st) {
           return fail(st.error());
         }
-        auto st = check_reply(pkt.get(), job->id, spec_->apex.data(), job->qtype, job->first,
-                              job->tsig);
+        auto st =
+            check_reply(pkt.get(), job->id, spec_->apex.data(), job->qtype, job->first, job->tsig);
         job->first = false;
         if (st) {
           st = job->axfr ? job->axfr->consume(pkt.get()) : job->ixfr->consume(pkt.get());
@@ -334,8 +332,8 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     src.source = from;
     pub = store::apply_diff(env_, job->ixfr->diff(), src);
   }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started)
-                    .count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count();
   if (up_to_date) {
     zone_log(spdlog::level::info, name_, "IXFR, incoming, remote {}, up to date, serial {}", from,
              stored_ ? *stored_ : 0);
@@ -351,8 +349,7 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     if (ixfr && !end.network) {
       // RFC 1995 4: a master that cannot serve the increment, or an increment that does not
       // apply, is followed by a full transfer from the same master.
-      zone_log(spdlog::level::info, name_, "IXFR, incoming, remote {}, falling back to AXFR",
-               from);
+      zone_log(spdlog::level::info, name_, "IXFR, incoming, remote {}, falling back to AXFR", from);
       begin_transfer(false);
       return;
     }
@@ -360,10 +357,13 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     return;
   }
   (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
+  // A full transfer reports the zone's size, an incremental one the size of the change.
+  bool incremental = job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kIncremental;
+  std::string size = incremental ? std::to_string(job->ixfr->diff().changes()) + " changes"
+                                 : std::to_string(pub->records) + " records";
   zone_log(spdlog::level::info, name_,
-           "{}, incoming, remote {}, serial {} -> {}, {:.2f} s, {} records, {} bytes", kind, from,
-           stored_ ? std::to_string(*stored_) : "none", pub->serial, secs, pub->records,
-           end.bytes);
+           "{}, incoming, remote {}, serial {} -> {}, {:.3f} s, {}, {} bytes", kind, from,
+           stored_ ? std::to_string(*stored_) : "none", pub->serial, secs, size, end.bytes);
   stored_ = pub->serial;
   stats_.served_serial = pub->serial;
   stats_.has_snapshot = true;

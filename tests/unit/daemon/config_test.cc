@@ -391,7 +391,8 @@ TEST_F(ConfigTest, SecretThatIsNotBase64IsAnError) {
 }
 
 TEST_F(ConfigTest, BadMasterAddressIsAnError) {
-  std::string e = error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [master.example]\n");
+  std::string e =
+      error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [master.example]\n");
   EXPECT_EQ(e.rfind(at(6) + "masters[].addresses: bad address 'master.example'", 0), 0u) << e;
 }
 
@@ -404,17 +405,17 @@ TEST_F(ConfigTest, ZoneWithFileAndMastersIsAnError) {
 }
 
 TEST_F(ConfigTest, SecondaryOnlyKeysOnAPrimaryZoneAreErrors) {
-  std::string e = error_of(std::string(kHead) +
-                           "zones:\n  - domain: example.com\n    file: example.com.zone\n"
-                           "    refresh: 10s\n");
+  std::string e =
+      error_of(std::string(kHead) + "zones:\n  - domain: example.com\n    file: example.com.zone\n"
+                                    "    refresh: 10s\n");
   EXPECT_EQ(e, at(7) + "zones[].refresh: only for secondary zones (with masters:)");
 }
 
 TEST_F(ConfigTest, BadRefreshAndSizeAreErrors) {
-  std::string e = error_of(std::string(kHead) +
-                           "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
-                           "zones:\n  - domain: example.org\n    masters: [m]\n"
-                           "    refresh: often\n    max-zone-size: big\n");
+  std::string e =
+      error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                                    "zones:\n  - domain: example.org\n    masters: [m]\n"
+                                    "    refresh: often\n    max-zone-size: big\n");
   EXPECT_NE(e.find(at(10) + "zones[].refresh: expected a duration"), std::string::npos) << e;
   EXPECT_NE(e.find(at(11) + "zones[].max-zone-size: expected a size"), std::string::npos) << e;
 }
@@ -426,10 +427,10 @@ TEST_F(ConfigTest, DuplicateMasterIsAnError) {
 }
 
 TEST_F(ConfigTest, UnknownNameserverSetIsAnError) {
-  std::string e = error_of(std::string(kHead) +
-                           "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
-                           "zones:\n  - domain: example.org\n    masters: [m]\n"
-                           "    nameservers: nope\n");
+  std::string e =
+      error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
+                                    "zones:\n  - domain: example.org\n    masters: [m]\n"
+                                    "    nameservers: nope\n");
   EXPECT_EQ(e, at(10) + "zones[].nameservers: no set 'nope' under nameserver-sets:");
 }
 
