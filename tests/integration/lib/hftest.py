@@ -340,3 +340,187 @@ def main_wrapper(fn):
         cleanup_all()
     log("PASS" if ok else "FAILED")
     sys.exit(0 if ok else 1)
+
+
+# --- secondary zones, transfers, NOTIFY (used by tests/integration/xfr) ----------------------
+
+
+def _yaml_scalar(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if re.fullmatch(r"[A-Za-z0-9_.\-/]+", text) and not text.startswith("-"):
+        return text
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _yaml_value(value):
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_yaml_scalar(v) for v in value)
+    return _yaml_scalar(value)
+
+
+def write_xfr_config(path, port, storage, zones, keys=(), masters=(), nameserver_sets=(),
+                     log_level="info", workers=1):
+    """Writes a holdfast YAML config with secondary zones.
+
+    zones: dicts with `domain` and the zone's other keys (`masters: [id]`, `refresh: "2s"`,
+           `file: path` for a primary zone, `nameservers: set-id`, ...); values are scalars or
+           lists of scalars.
+    keys: (id, algorithm, base64 secret) tuples.
+    masters: dicts with `id`, `addresses` (list of "addr@port"), optional `key`, `source`.
+    nameserver_sets: (id, [(name, [addresses])]) tuples."""
+    lines = [
+        "server:",
+        '  listen: ["%s@%d"]' % (HOST, port),
+        "  workers: %d" % workers,
+        "  storage: %s" % storage,
+        "log:",
+        "  level: %s" % log_level,
+    ]
+    if keys:
+        lines.append("keys:")
+        for kid, alg, secret in keys:
+            lines += ["  - id: %s" % kid, "    algorithm: %s" % alg,
+                      "    secret: %s" % _yaml_scalar(secret)]
+    if masters:
+        lines.append("masters:")
+        for m in masters:
+            lines.append("  - id: %s" % m["id"])
+            for k, v in m.items():
+                if k != "id":
+                    lines.append("    %s: %s" % (k, _yaml_value(v)))
+    if nameserver_sets:
+        lines.append("nameserver-sets:")
+        for sid, nameservers in nameserver_sets:
+            lines += ["  - id: %s" % sid, "    nameservers:"]
+            for name, addresses in nameservers:
+                lines += ["      - name: %s" % name,
+                          "        addresses: %s" % _yaml_value(addresses)]
+    lines.append("zones:")
+    for z in zones:
+        lines.append("  - domain: %s" % z["domain"])
+        for k, v in z.items():
+            if k != "domain":
+                lines.append("    %s: %s" % (k, _yaml_value(v)))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def query_tcp(port, qname, qtype="SOA", timeout=2.0, host=HOST):
+    """One query over TCP; the parsed response, or None on error/timeout."""
+    import dns.query
+    try:
+        return dns.query.tcp(make_query(qname, qtype), host, port=port, timeout=timeout)
+    except (OSError, EOFError, dns.exception.DNSException):
+        return None
+
+
+def send_notify(port, zone, source="127.0.0.1", serial=None, key=None, tcp=False, timeout=2.0,
+                host=HOST):
+    """Sends a NOTIFY (RFC 1996 3.7: opcode NOTIFY, AA, question zone/SOA, optionally the new
+    SOA in the answer section) from `source` (an address, any port) to host@port, signed with
+    key = (name, algorithm, base64 secret) if given. Returns None on timeout, else a dict:
+    rcode (int, from the header), opcode, qr, id_ok, tsig ("ok", "none", or why the response's
+    TSIG did not verify) and the response wire."""
+    import struct
+    import dns.name
+    import dns.opcode
+    import dns.rrset
+    import dns.tsigkeyring
+    q = dns.message.make_query(zone, dns.rdatatype.SOA, use_edns=False)
+    q.flags = dns.flags.AA  # (the opcode lives in the flags: set it after them)
+    q.set_opcode(dns.opcode.NOTIFY)
+    keyring = None
+    if serial is not None:
+        q.answer.append(dns.rrset.from_text(zone, 0, "IN", "SOA",
+                                            "ns.invalid. h.invalid. %d 1 1 1 1" % serial))
+    if key is not None:
+        keyring = dns.tsigkeyring.from_text({key[0]: (key[1], key[2])})
+        q.use_tsig(keyring, dns.name.from_text(key[0]))
+    wire = q.to_wire()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    try:
+        sock.settimeout(timeout)
+        sock.bind((source, 0))
+        if tcp:
+            sock.connect((host, port))
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            buf = b""
+            while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+                chunk = sock.recv(65535)
+                if not chunk:
+                    return None
+                buf += chunk
+            resp = buf[2:2 + struct.unpack("!H", buf[:2])[0]]
+        else:
+            sock.sendto(wire, (host, port))
+            while True:
+                resp, _ = sock.recvfrom(65535)
+                if len(resp) >= 12 and resp[:2] == wire[:2]:
+                    break
+    except (OSError, socket.timeout):
+        return None
+    finally:
+        sock.close()
+    if len(resp) < 12:
+        return None
+    out = {"rcode": resp[3] & 0x0F, "opcode": (resp[2] >> 3) & 0x0F, "qr": bool(resp[2] & 0x80),
+           "id_ok": resp[:2] == wire[:2], "wire": resp, "tsig": "none"}
+    try:
+        parsed = dns.message.from_wire(resp, keyring=keyring, request_mac=q.mac if key else b"")
+        if parsed.had_tsig:
+            out["tsig"] = "ok"
+    except dns.exception.DNSException as e:
+        out["tsig"] = "%s: %s" % (type(e).__name__, e)
+    return out
+
+
+def rrsets_text(section):
+    """A section as a sorted list of 'name ttl class type rdata' lines: RRset and RR order do
+    not matter, TTLs and names (case-insensitively) do."""
+    out = []
+    for rrset in section:
+        for line in rrset.to_text().splitlines():
+            parts = line.split(None, 1)
+            out.append(parts[0].lower() + " " + parts[1] if len(parts) == 2 else line)
+    return sorted(out)
+
+
+def answer_summary(resp):
+    """What two servers must agree on for one query: rcode, AA, answer and authority."""
+    if resp is None:
+        return None
+    return (dns.rcode.to_text(resp.rcode()), bool(resp.flags & dns.flags.AA),
+            rrsets_text(resp.answer), rrsets_text(resp.authority))
+
+
+def log_mark(server):
+    """Where `server`'s (Holdfast's) run log ends now; pass it to log_since()."""
+    return len(server.run_log())
+
+
+def log_since(server, mark):
+    """The run log written after log_mark() returned `mark`."""
+    return server.run_log()[mark:]
+
+
+def wait_log_since(server, mark, pattern, timeout):
+    """Waits for a regex in the run log after `mark`; returns the match or raises (with the
+    log written since the mark)."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while True:
+        m = rx.search(log_since(server, mark))
+        if m:
+            return m
+        if not server.running():
+            raise AssertionError("holdfast exited (%s) before logging %r:\n%s"
+                                 % (server.proc.returncode, pattern, server.log_tail()))
+        if time.monotonic() > deadline:
+            raise AssertionError("holdfast did not log %r within %.0f s; log since:\n%s"
+                                 % (pattern, timeout, log_since(server, mark)[-4000:]))
+        time.sleep(0.02)
