@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Benchmarks holdfast against knotd and nsd on one generated zone: QPS and server CPU per query
 # (UDP, TCP), memory with a 1 M-record zone, and time from process start to the first answer.
+# Then, as secondaries of one knotd master, the time and peak RSS to serve that zone by AXFR and
+# the NOTIFY-to-served lag of one-record changes (scripts/bench/xfr_bench.py; --no-xfr skips it).
 #
 # Layout: the server is pinned to one core with one worker, dnsperf to the other core. Servers
 # take turns in each round (the order rotates), each freshly started, warmed up for 1 s, then
@@ -25,6 +27,9 @@ usage: scripts/bench.sh [options]
   --names N           names in the throughput zone (default 100000)
   --records N         records in the memory/startup zone (default 1000000)
   --no-big            skip the memory/startup part
+  --xfr, --no-xfr     run (default) or skip the zone transfer part (servers as secondaries of a
+                      knotd master: AXFR start-to-served time and peak RSS, NOTIFY->served lag)
+  --xfr-rounds N      rounds of the transfer part (default 2)
   --server-cpu N      core for the server (default 0)
   --client-cpu N      core for dnsperf (default 1)
   --udp-load C,Q      dnsperf clients,outstanding for UDP (default 4,200)
@@ -40,19 +45,22 @@ HERE="$REPO/scripts/bench"
 PY=/usr/bin/python3
 TOOL=("$PY" "$HERE/benchtool.py")
 
-rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0
+rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0 xfr=1 xfr_rounds=2 xfr_changes=5
 servers="knotd,nsd,holdfast" holdfast="$REPO/build/holdfast" results_copy=""
 server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift ;;
     --duration) duration="$2"; shift ;;
-    --quick) rounds=1 duration=2 names=20000 records=100000 ;;
+    --quick) rounds=1 duration=2 names=20000 records=100000 xfr_rounds=1 xfr_changes=3 ;;
     --servers) servers="$2"; shift ;;
     --holdfast) holdfast="$2"; shift ;;
     --names) names="$2"; shift ;;
     --records) records="$2"; shift ;;
     --no-big) big=0 ;;
+    --xfr) xfr=1 ;;
+    --no-xfr) xfr=0 ;;
+    --xfr-rounds) xfr_rounds="$2"; shift ;;
     --server-cpu) server_cpu="$2"; shift ;;
     --client-cpu) client_cpu="$2"; shift ;;
     --udp-load) udp_load="$2"; shift ;;
@@ -65,7 +73,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu"; do
+for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu" "$xfr_rounds"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: '$n' is not a whole number" >&2; exit 2; }
 done
 [[ "$udp_load,$tcp_load" =~ ^[0-9]+,[0-9]+,[0-9]+,[0-9]+$ ]] \
@@ -390,7 +398,36 @@ if [ "$big" = 1 ]; then
   done
 fi
 
-[ -z "$results_copy" ] || cp "$RESULTS" "$results_copy"
 report_servers=$(IFS=,; echo "${active[*]}")
+
+# --- zone transfers: each server as a secondary of one knotd master -----------------------------
+# xfr_bench.py runs its own master (pinned to the client core) and secondaries (server core), one
+# at a time; its table is printed after the report. It appends its raw lines to $RESULTS.
+if [ "$xfr" = 1 ]; then
+  xfr_args=(--servers "$report_servers" --rounds "$xfr_rounds" --changes "$xfr_changes"
+            --server-cpu "$server_cpu" --master-cpu "$client_cpu" --workdir "$T/xfr"
+            --results "$RESULTS")
+  if [ -f "$DATA/big.zone" ]; then
+    xfr_args+=(--zone "$DATA/big.zone")
+  else
+    xfr_args+=(--records "$records")
+  fi
+  [[ " ${active[*]} " == *" holdfast "* ]] && xfr_args+=(--holdfast "$holdfast")
+  [ "$keep" = 1 ] && xfr_args+=(--keep)
+  log "zone transfers: ${active[*]} as secondaries, $xfr_rounds round(s)"
+  if ! bg_wait "$PY" "$HERE/xfr_bench.py" "${xfr_args[@]}" >"$T/xfr.txt"; then
+    note xfr "the transfer benchmark failed (see the messages above)"
+  fi
+fi
+
+[ -z "$results_copy" ] || cp "$RESULTS" "$results_copy"
 log "done in ${SECONDS}s"
-"${TOOL[@]}" report --results "$RESULTS" --servers "$report_servers" --header "$header"
+reported=0
+if [ "$rounds" -gt 0 ] || [ "$big" = 1 ]; then
+  "${TOOL[@]}" report --results "$RESULTS" --servers "$report_servers" --header "$header"
+  reported=1
+fi
+if [ "$xfr" = 1 ] && [ -s "$T/xfr.txt" ]; then
+  [ "$reported" = 0 ] || echo
+  cat "$T/xfr.txt"
+fi
