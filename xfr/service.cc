@@ -26,7 +26,7 @@ void Service::start() {
   }
   started_ = true;
   for (auto &[apex, c] : controllers_) {
-    c->start();
+    c->start(controllers_.size());
   }
   on_events(); // NOTIFYs that came before the start
 }

@@ -33,4 +33,9 @@ uint64_t first_check_ms(uint64_t refresh_ms, uint64_t seed) {
   return window == 0 ? 0 : mix(seed, 0) % window;
 }
 
+uint64_t first_transfer_ms(uint64_t refresh_ms, size_t zones, uint64_t seed) {
+  uint64_t window = std::min<uint64_t>(refresh_ms, zones);
+  return window <= 1 ? 0 : mix(seed, 0) % window;
+}
+
 } // namespace holdfast::xfr

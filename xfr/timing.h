@@ -6,6 +6,7 @@
 // `retry`, doubling per consecutive failure, capped at `refresh`.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace holdfast::xfr {
@@ -22,5 +23,10 @@ uint64_t next_retry_ms(uint64_t retry_ms, uint64_t refresh_ms, unsigned failures
 // Delay of the first check after start: soon, but spread over up to a second so that many
 // zones do not hit their masters at the same instant.
 uint64_t first_check_ms(uint64_t refresh_ms, uint64_t seed);
+
+// Delay of the first check of a zone that has no snapshot yet (nothing is served until it is
+// transferred): none for a lone zone, spread over 1 ms per zone being started, so a fresh start
+// of many zones does not open every connection to the masters at once.
+uint64_t first_transfer_ms(uint64_t refresh_ms, size_t zones, uint64_t seed);
 
 } // namespace holdfast::xfr

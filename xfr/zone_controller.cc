@@ -81,7 +81,7 @@ ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
 
 ZoneController::~ZoneController() = default;
 
-void ZoneController::start() {
+void ZoneController::start(size_t zones) {
   if (auto z = store::read_zone(env_, spec_->apex.data())) {
     stored_ = z->record.serial;
     stats_.served_serial = z->record.serial;
@@ -91,7 +91,8 @@ void ZoneController::start() {
   } else {
     zone_log(spdlog::level::info, name_, "secondary, no snapshot yet, transferring");
   }
-  schedule(first_check_ms(spec_->refresh_ms, seed_));
+  schedule(stored_ ? first_check_ms(spec_->refresh_ms, seed_)
+                   : first_transfer_ms(spec_->refresh_ms, zones, seed_));
 }
 
 void ZoneController::schedule(uint64_t delay_ms) {

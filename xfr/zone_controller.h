@@ -45,8 +45,8 @@ public:
   ZoneController(const ZoneController &) = delete;
   ZoneController &operator=(const ZoneController &) = delete;
 
-  // Reads the stored serial and schedules the first check.
-  void start();
+  // Reads the stored serial and schedules the first check (`zones`: how many start together).
+  void start(size_t zones);
   // A NOTIFY from a master, or an operator's refresh: check now (coalesced).
   void check_now();
   // Operator: a full transfer now, whatever the serials say.
