@@ -178,6 +178,8 @@ Result<bool> InPlacePatch::change(std::vector<TypeSet> &sets, ZoneDiff::Iter it,
     if (ts == sets.end()) {
       sets.push_back(TypeSet{type, it->second.ttl, {}});
       ts = sets.end() - 1;
+    } else if (ts->rds.empty()) {
+      ts->ttl = it->second.ttl; // every old record was removed: a new RRset
     }
     ts->rds.push_back({rdata, rdlen});
     ++record_delta;
@@ -210,10 +212,17 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
       sets.push_back(std::move(ts));
     }
   }
-  for (auto it = begin; it != end; ++it) {
-    auto r = change(sets, it, keylen, apex, record_delta);
-    if (!r || !*r) {
-      return r;
+  // Removals first: entries are sorted by rdata, and an RRset whose old records all go takes
+  // the TTL of its new ones (RFC 2181 5.2), as the copy path and a fresh load give it.
+  for (bool adds : {false, true}) {
+    for (auto it = begin; it != end; ++it) {
+      if ((it->second.op == ZoneDiff::Op::kAdd) != adds) {
+        continue;
+      }
+      auto r = change(sets, it, keylen, apex, record_delta);
+      if (!r || !*r) {
+        return r;
+      }
     }
   }
   sets.erase(

@@ -25,6 +25,13 @@ const Master *NotifyRx::authorize(const ZoneSpec &zone, const knot_pkt_t *query,
       if (!same_ip(reinterpret_cast<const sockaddr *>(&a.addr), remote)) {
         continue;
       }
+      if (!m->key && query->tsig_rr != nullptr) {
+        // RFC 8945 5.2: a key we do not have cannot be checked (BADKEY).
+        why = "signed with a TSIG key this master has not got";
+        rcode = KNOT_RCODE_NOTAUTH;
+        tsig_rcode = KNOT_RCODE_BADKEY;
+        continue;
+      }
       if (!m->key) {
         return m.get();
       }
