@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -188,8 +189,21 @@ private:
 
 } // namespace
 
+// Thousands of zones' transfers and TCP clients need descriptors: take the hard limit, as
+// Knot DNS does (the soft limit is often 1024).
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("cannot raise the open file limit: {}", std::strerror(errno));
+    }
+  }
+}
+
 int run_server(const Config &cfg) {
   init_logging(cfg.log_level);
+  raise_fd_limit();
   auto env = store::Env::open({cfg.storage});
   if (!env) {
     spdlog::error("{}", env.error());

@@ -6,10 +6,11 @@ namespace holdfast::xfr {
 
 Service::Service(uv_loop_t *loop, store::Env &env,
                  std::vector<std::shared_ptr<const ZoneSpec>> zones)
-    : loop_(loop), notify_rx_(zones, queue_) {
+    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_) {
   for (auto &z : zones) {
     auto apex = z->apex;
-    controllers_.emplace(std::move(apex), std::make_unique<ZoneController>(loop, env, z));
+    controllers_.emplace(std::move(apex),
+                         std::make_unique<ZoneController>(loop, env, z, throttle_));
   }
   uv_async_init(loop_, &wake_, [](uv_async_t *a) { static_cast<Service *>(a->data)->on_events(); });
   wake_.data = this;
@@ -37,6 +38,7 @@ void Service::stop() {
   }
   stopped_ = true;
   queue_.set_wake(nullptr);
+  throttle_.clear();
   for (auto &[apex, c] : controllers_) {
     c->stop();
   }

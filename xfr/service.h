@@ -14,12 +14,16 @@
 #include "xfr/events.h"
 #include "xfr/notify_rx.h"
 #include "xfr/spec.h"
+#include "xfr/throttle.h"
 #include "xfr/zone_controller.h"
 
 namespace holdfast::xfr {
 
 class Service {
 public:
+  // Zone operations (SOA check + transfer) in flight at once; the others wait their turn.
+  static constexpr size_t kMaxInflight = 64;
+
   Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones);
   ~Service();
   Service(const Service &) = delete;
@@ -45,6 +49,7 @@ private:
   void on_events();
 
   uv_loop_t *loop_;
+  Throttle throttle_;
   EventQueue queue_;
   NotifyRx notify_rx_;
   std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> controllers_;

@@ -67,8 +67,8 @@ Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec 
 } // namespace
 
 ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
-                               std::shared_ptr<const ZoneSpec> spec)
-    : loop_(loop), env_(env), spec_(std::move(spec)), name_(spec_->name) {
+                               std::shared_ptr<const ZoneSpec> spec, Throttle &throttle)
+    : loop_(loop), env_(env), spec_(std::move(spec)), throttle_(throttle), name_(spec_->name) {
   for (const auto &m : spec_->masters) {
     for (const auto &a : m->addresses) {
       remotes_.push_back({m.get(), &a});
@@ -108,9 +108,9 @@ void ZoneController::check_now() {
   stats_.notifies.fetch_add(1, std::memory_order_relaxed);
   if (state_ == State::kIdle) {
     schedule(0);
-  } else if (state_ != State::kStopped) {
+  } else if (state_ == State::kChecking || state_ == State::kTransferring) {
     again_ = true; // a burst of NOTIFYs coalesces into one more check
-  }
+  }                // kQueued: the check that is waiting for its turn will see the new serial
 }
 
 void ZoneController::retransfer() {
@@ -140,6 +140,12 @@ void ZoneController::begin_check() {
     zone_log(spdlog::level::err, name_, "refresh, no master address configured");
     return;
   }
+  state_ = State::kQueued;
+  throttle_.run([this] { start_check(); });
+}
+
+void ZoneController::start_check() {
+  holding_ = true;
   state_ = State::kChecking;
   remote_ = 0;
   ++round_;
@@ -378,6 +384,10 @@ void ZoneController::done(bool ok) {
     return;
   }
   state_ = State::kIdle;
+  if (holding_) {
+    holding_ = false;
+    throttle_.release(); // may start another zone's check right away
+  }
   if (again_) {
     again_ = false;
     schedule(0);

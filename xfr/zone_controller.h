@@ -2,7 +2,8 @@
 // One controller per secondary zone (STYLE.md 4): one timer, the served and notified serials,
 // at most one operation in flight. NOTIFY and operator actions only pull the timer to now.
 //
-//            timer fires                 master's serial newer / no snapshot / forced
+//            timer fires, then a throttle slot (kQueued meanwhile)
+//                                        master's serial newer / no snapshot / forced
 //   kIdle ─────────────────► kChecking ─────────────────────────────────────► kTransferring
 //     ▲   (SOA to each master   │  same or older serial: timer = refresh           │
 //     │    address in turn)     │  every address failed: timer = retry, backing off │
@@ -24,6 +25,7 @@
 
 #include "store/env.h"
 #include "xfr/spec.h"
+#include "xfr/throttle.h"
 #include "xfr/transport.h"
 
 namespace holdfast::xfr {
@@ -40,7 +42,8 @@ struct ZoneStats {
 
 class ZoneController {
 public:
-  ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec);
+  ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec,
+                 Throttle &throttle);
   ~ZoneController();
   ZoneController(const ZoneController &) = delete;
   ZoneController &operator=(const ZoneController &) = delete;
@@ -58,14 +61,15 @@ public:
   const ZoneStats &stats() const { return stats_; }
 
 private:
-  enum class State { kIdle, kChecking, kTransferring, kStopped };
+  enum class State { kIdle, kQueued, kChecking, kTransferring, kStopped };
   struct Remote {
     const Master *master;
     const Endpoint *address;
   };
 
   void schedule(uint64_t delay_ms);
-  void begin_check();
+  void begin_check(); // from the timer: waits for a throttle slot
+  void start_check();
   void query_soa(bool tcp);
   void on_soa(const ExchangeEnd &end, std::optional<uint32_t> serial, bool truncated, bool tcp);
   void next_remote_or_retry(const std::string &why);
@@ -80,6 +84,8 @@ private:
   std::vector<Remote> remotes_;
   size_t remote_ = 0;
   uv_timer_t timer_{};
+  Throttle &throttle_;
+  bool holding_ = false; // owns a throttle slot
   Exchange *inflight_ = nullptr;
   State state_ = State::kIdle;
   std::optional<uint32_t> stored_; // serial of the stored snapshot

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// At most N zone operations (check + transfer) in flight at once, the rest waiting in FIFO
+// order: a provider's tens of thousands of zones must not open as many sockets to the masters
+// at the same instant (file descriptors, the masters' patience). Loop thread only.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+
+namespace holdfast::xfr {
+
+class Throttle {
+public:
+  explicit Throttle(size_t limit) : limit_(limit) {}
+  // Runs `start` now when a slot is free, else once one is released.
+  void run(std::function<void()> start) {
+    if (active_ < limit_) {
+      ++active_;
+      start();
+    } else {
+      waiting_.push_back(std::move(start));
+    }
+  }
+  // An operation ended: its slot goes to the longest-waiting one.
+  void release() {
+    if (!waiting_.empty()) {
+      auto next = std::move(waiting_.front());
+      waiting_.pop_front();
+      next();
+    } else if (active_ > 0) {
+      --active_;
+    }
+  }
+  // Forgets the waiting operations (shutdown).
+  void clear() { waiting_.clear(); }
+  size_t active() const { return active_; }
+  size_t waiting() const { return waiting_.size(); }
+
+private:
+  size_t limit_;
+  size_t active_ = 0;
+  std::deque<std::function<void()>> waiting_;
+};
+
+} // namespace holdfast::xfr
