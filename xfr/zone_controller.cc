@@ -49,6 +49,34 @@ struct TransferJob {
   bool first = true;
   uint64_t bytes = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // One reply message: size limit, parse, checks (TSIG included), then the consumer.
+  Result<Next> on_message(uint8_t *wire, size_t n, const ZoneSpec &spec) {
+    bytes += n;
+    if (spec.max_size != 0 && bytes > spec.max_size) {
+      return fail("zone exceeds the size limit (max-zone-size " + std::to_string(spec.max_size) +
+                  " bytes)");
+    }
+    PktPtr pkt(knot_pkt_new(wire, static_cast<uint16_t>(n), nullptr));
+    if (auto st = parse_reply(pkt.get()); !st) {
+      return fail(st.error());
+    }
+    auto st = check_reply(pkt.get(), id, spec.apex.data(), qtype, first, tsig);
+    first = false;
+    if (st) {
+      st = axfr ? axfr->consume(pkt.get()) : ixfr->consume(pkt.get());
+    }
+    if (!st) {
+      return fail(st.error());
+    }
+    if (!(axfr ? axfr->done() : ixfr->done())) {
+      return Next::kMore;
+    }
+    if (auto fin = tsig.finish(); !fin) {
+      return fail(fin.error());
+    }
+    return Next::kDone;
+  }
 };
 
 Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec &spec,
@@ -62,6 +90,17 @@ Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec 
   }
   (*w)->set_flush_bytes(kTransferStagingBytes);
   return std::make_unique<SnapshotSink>(std::move(*w), vanity);
+}
+
+// Publishes what a finished transfer received: a full zone, or an IXFR's difference.
+Result<store::Published> publish(store::Env &env, TransferJob &job, const std::string &from) {
+  if (job.axfr || job.ixfr->kind() == IxfrClient::Kind::kFull) {
+    return job.sink->publish();
+  }
+  store::SourceInfo src;
+  src.kind = store::SourceKind::kTransfer;
+  src.source = from;
+  return store::apply_diff(env, job.ixfr->diff(), src);
 }
 
 } // namespace
@@ -276,38 +315,10 @@ void ZoneController::begin_transfer(bool ixfr) {
     done(false);
     return;
   }
-  uint64_t max_size = spec_->max_size;
   inflight_ = Exchange::start(
       loop_, *r.address, r.master->source, true, std::vector<uint8_t>(buf, buf + *len),
       kTransferIdleMs,
-      [this, job, max_size](uint8_t *wire, size_t n) -> Result<Next> {
-        job->bytes += n;
-        if (max_size != 0 && job->bytes > max_size) {
-          return fail("zone exceeds the size limit (max-zone-size " + std::to_string(max_size) +
-                      " bytes)");
-        }
-        PktPtr pkt(knot_pkt_new(wire, static_cast<uint16_t>(n), nullptr));
-        if (auto st = parse_reply(pkt.get()); !st) {
-          return fail(st.error());
-        }
-        auto st =
-            check_reply(pkt.get(), job->id, spec_->apex.data(), job->qtype, job->first, job->tsig);
-        job->first = false;
-        if (st) {
-          st = job->axfr ? job->axfr->consume(pkt.get()) : job->ixfr->consume(pkt.get());
-        }
-        if (!st) {
-          return fail(st.error());
-        }
-        bool finished = job->axfr ? job->axfr->done() : job->ixfr->done();
-        if (!finished) {
-          return Next::kMore;
-        }
-        if (auto fin = job->tsig.finish(); !fin) {
-          return fail(fin.error());
-        }
-        return Next::kDone;
-      },
+      [this, job](uint8_t *wire, size_t n) { return job->on_message(wire, n, *spec_); },
       [this, ixfr, job](const ExchangeEnd &end) {
         inflight_ = nullptr;
         if (state_ == State::kStopped) {
@@ -322,23 +333,14 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   auto *job = static_cast<TransferJob *>(job_ptr.get());
   const char *kind = ixfr ? "IXFR" : "AXFR";
   std::string from = remote_text();
-  Result<store::Published> pub = fail("");
-  bool up_to_date = false;
-  if (!end.status) {
-    pub = fail(end.status.error());
-  } else if (job->axfr) {
-    pub = job->sink->publish();
-  } else if (job->ixfr->kind() == IxfrClient::Kind::kUpToDate) {
-    up_to_date = true;
-  } else if (job->ixfr->kind() == IxfrClient::Kind::kFull) {
+  bool up_to_date =
+      !end.status ? false : job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kUpToDate;
+  if (job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kFull) {
     kind = "IXFR (AXFR-style)";
-    pub = job->sink->publish();
-  } else {
-    store::SourceInfo src;
-    src.kind = store::SourceKind::kTransfer;
-    src.source = from;
-    pub = store::apply_diff(env_, job->ixfr->diff(), src);
   }
+  Result<store::Published> pub = !end.status  ? Result<store::Published>(fail(end.status.error()))
+                                 : up_to_date ? Result<store::Published>(fail(""))
+                                              : publish(env_, *job, from);
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count();
   if (up_to_date) {
