@@ -187,7 +187,60 @@ private:
   xfr::NotifyRx &rx_;
 };
 
-} // namespace
+// Sockets first, in this thread, so that a bind error stops start-up with a clear message;
+// then one worker per configured thread, started.
+Result<std::vector<std::unique_ptr<serve::Worker>>>
+start_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serve_opts) {
+  std::vector<std::unique_ptr<serve::Worker>> workers;
+  for (unsigned i = 0; i < cfg.workers; ++i) {
+    std::vector<int> udp, tcp;
+    for (const auto &ep : cfg.listen) {
+      auto u = serve::open_udp(ep);
+      auto t = u ? serve::open_tcp(ep, 1024) : Result<int>(fail(""));
+      if (!u || !t) {
+        return fail(!u ? u.error() : t.error());
+      }
+      udp.push_back(*u);
+      tcp.push_back(*t);
+    }
+    workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, cfg.worker, std::move(udp),
+                                                      std::move(tcp)));
+  }
+  for (auto &w : workers) {
+    w->start();
+  }
+  return workers;
+}
+
+// SIGTERM/SIGINT stop the control loop; SIGHUP asks the loader to reload changed zone files.
+struct Signals {
+  Signals(uv_loop_t *loop, ZoneLoader *l) : loader(l) {
+    auto stop = [](uv_signal_t *s, int signum) {
+      spdlog::info("signal {}: shutting down", signum);
+      uv_stop(s->loop);
+    };
+    uv_signal_init(loop, &term);
+    uv_signal_init(loop, &intr);
+    uv_signal_init(loop, &hup);
+    hup.data = this;
+    uv_signal_start(&term, stop, SIGTERM);
+    uv_signal_start(&intr, stop, SIGINT);
+    uv_signal_start(
+        &hup,
+        [](uv_signal_t *s, int) {
+          spdlog::info("SIGHUP: reloading changed zone files");
+          static_cast<Signals *>(s->data)->loader->request();
+        },
+        SIGHUP);
+  }
+  void close() {
+    for (uv_signal_t *s : {&term, &intr, &hup}) {
+      uv_close(reinterpret_cast<uv_handle_t *>(s), nullptr);
+    }
+  }
+  uv_signal_t term, intr, hup;
+  ZoneLoader *loader;
+};
 
 // Thousands of zones' transfers and TCP clients need descriptors: take the hard limit, as
 // Knot DNS does (the soft limit is often 1024).
@@ -200,6 +253,8 @@ void raise_fd_limit() {
     }
   }
 }
+
+} // namespace
 
 int run_server(const Config &cfg) {
   init_logging(cfg.log_level);
@@ -227,32 +282,17 @@ int run_server(const Config &cfg) {
     serve_opts.notify = &notify_bridge;
   }
 
-  // Sockets first, in this thread, so that a bind error stops start-up with a clear message.
-  std::vector<std::unique_ptr<serve::Worker>> workers;
-  for (unsigned i = 0; i < cfg.workers; ++i) {
-    std::vector<int> udp, tcp;
-    for (const auto &ep : cfg.listen) {
-      auto u = serve::open_udp(ep);
-      auto t = u ? serve::open_tcp(ep, 1024) : Result<int>(fail(""));
-      if (!u || !t) {
-        spdlog::error("{}", !u ? u.error() : t.error());
-        return 1;
-      }
-      udp.push_back(*u);
-      tcp.push_back(*t);
-    }
-    workers.push_back(std::make_unique<serve::Worker>(**env, serve_opts, cfg.worker, std::move(udp),
-                                                      std::move(tcp)));
-  }
-  for (auto &w : workers) {
-    w->start();
+  auto workers = start_workers(**env, cfg, serve_opts);
+  if (!workers) {
+    spdlog::error("{}", workers.error());
+    return 1;
   }
   std::string addrs;
   for (const auto &ep : cfg.listen) {
     addrs += (addrs.empty() ? "" : ", ") + ep.text;
   }
   spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
-               addrs, workers.size());
+               addrs, workers->size());
 
   // Polling starts once the loader has collected the garbage of an earlier run.
   uv_async_t start_xfr;
@@ -263,40 +303,17 @@ int run_server(const Config &cfg) {
       std::make_unique<ZoneLoader>(**env, cfg, [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
 
-  struct Signals {
-    uv_signal_t term, intr, hup;
-    ZoneLoader *loader;
-  } sig;
-  sig.loader = loader.get();
-  auto stop = [](uv_signal_t *s, int signum) {
-    spdlog::info("signal {}: shutting down", signum);
-    uv_stop(s->loop);
-  };
-  uv_signal_init(&loop, &sig.term);
-  uv_signal_init(&loop, &sig.intr);
-  uv_signal_init(&loop, &sig.hup);
-  sig.hup.data = &sig;
-  uv_signal_start(&sig.term, stop, SIGTERM);
-  uv_signal_start(&sig.intr, stop, SIGINT);
-  uv_signal_start(
-      &sig.hup,
-      [](uv_signal_t *s, int) {
-        spdlog::info("SIGHUP: reloading changed zone files");
-        static_cast<Signals *>(s->data)->loader->request();
-      },
-      SIGHUP);
+  Signals sig(&loop, loader.get());
   uv_run(&loop, UV_RUN_DEFAULT);
   loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
   xfr_service->stop();
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t *>(&sig.term), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t *>(&sig.intr), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t *>(&sig.hup), nullptr);
+  sig.close();
   uv_run(&loop, UV_RUN_DEFAULT);
-  for (auto &w : workers) {
+  for (auto &w : *workers) {
     w->stop();
   }
-  workers.clear();
+  workers->clear();
   xfr_service.reset(); // after the workers: they may still have been answering a NOTIFY
   if (int rc = uv_loop_close(&loop); rc != 0) {
     spdlog::warn("control loop closed with handles open: {}", uv_strerror(rc));
