@@ -144,7 +144,7 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
-              "tcp-idle-timeout", "tcp-max-clients"},
+              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token"},
              "server", errs);
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {
@@ -184,6 +184,22 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
       errs.add(t, "server.tcp-idle-timeout",
                "expected a duration like 10s or 2m, got '" + t.as<std::string>() + "'");
     }
+  }
+  if (auto h = n["http"]) {
+    std::string text;
+    if (get_text(h, "server.http", text, errs) && text != "none") {
+      auto ep = parse_endpoint(text, 9153);
+      if (!ep) {
+        errs.add(h, "server.http", ep.error());
+      } else {
+        cfg.http = *ep;
+      }
+    } else {
+      cfg.http.reset();
+    }
+  }
+  if (auto t = n["http-token"]) {
+    get_text(t, "server.http-token", cfg.http_token, errs);
   }
   if (auto m = n["tcp-max-clients"]) {
     get_uint<int>(m, "server.tcp-max-clients", 1, 1000000, cfg.worker.tcp_max_clients, errs);
@@ -474,6 +490,7 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
 
 Result<Config> load_config(const std::string &path) {
   Config cfg;
+  cfg.http = *parse_endpoint("127.0.0.1@9153"); // the Prometheus exporter port for DNS servers
   cfg.path = path;
   Errors errs(path);
   YAML::Node root;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct Config {
   std::vector<serve::Endpoint> listen;
   unsigned workers = 0; // 0 = one per core
   std::string storage;
+  std::optional<Endpoint> http; // control plane; none when `server.http: none`
+  std::string http_token;       // bearer token for /api/*; empty: no token
   std::string log_level = "info";
   serve::ServeOptions serve;
   serve::WorkerOptions worker;

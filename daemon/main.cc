@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// holdfast command line: run, check, --version.
+// holdfast command line: run, check, zone list|status|refresh|retransfer, --version.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <lmdb.h>
 
+#include "daemon/cli.h"
 #include "daemon/config.h"
 #include "daemon/server.h"
 
@@ -38,10 +39,39 @@ int run(int argc, char **argv) {
                                             "non-zero with the problems listed.");
   check->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
 
+  holdfast::daemon::ZoneCommand zc;
+  auto *zone = app.add_subcommand("zone", "Ask a running holdfast about its zones, through the "
+                                          "control API named in the config (server.http).");
+  zone->require_subcommand(1);
+  zone->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+  struct Action {
+    const char *name, *help;
+    bool needs_zone;
+  };
+  const Action actions[] = {
+      {"list", "Every zone: serial, master serial, sync lag, state, last error.", false},
+      {"status", "One zone in detail, with its transfer counters.", true},
+      {"refresh", "Check the zone's masters now (transfers if they are ahead).", true},
+      {"retransfer", "Transfer the whole zone (AXFR) now, whatever the serials say.", true},
+  };
+  for (const auto &a : actions) {
+    auto *sub = zone->add_subcommand(a.name, a.help);
+    sub->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+    sub->add_flag("--json", zc.json, "Print the API's JSON instead of a table");
+    if (a.needs_zone) {
+      sub->add_option("zone", zc.zone, "Zone name, e.g. example.com.")->required();
+    }
+    sub->callback([&zc, name = a.name] { zc.action = name; });
+  }
+
   CLI11_PARSE(app, argc, argv);
 
   if (check->parsed()) {
     return holdfast::daemon::check_config(config);
+  }
+  if (zone->parsed()) {
+    zc.config = config;
+    return holdfast::daemon::zone_command(zc);
   }
   auto cfg = holdfast::daemon::load_config(config);
   if (!cfg) {

@@ -24,6 +24,8 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "daemon/control.h"
+#include "daemon/status.h"
 #include "serve/notify.h"
 #include "serve/worker.h"
 #include "store/env.h"
@@ -294,6 +296,17 @@ int run_server(const Config &cfg) {
   spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
                addrs, workers->size());
 
+  // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
+  StatusSource status(cfg, **env, *xfr_service, *workers);
+  ControlPlane control(status);
+  if (cfg.http) {
+    if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
+      spdlog::error("{}; metrics and the control API are off", st.error());
+    } else {
+      spdlog::info("metrics and control API on http://{}", cfg.http->text);
+    }
+  }
+
   // Polling starts once the loader has collected the garbage of an earlier run.
   uv_async_t start_xfr;
   start_xfr.data = xfr_service.get();
@@ -310,6 +323,7 @@ int run_server(const Config &cfg) {
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
   sig.close();
   uv_run(&loop, UV_RUN_DEFAULT);
+  control.stop();
   for (auto &w : *workers) {
     w->stop();
   }

@@ -8,7 +8,8 @@ build_pkgs=(build-essential cmake pkg-config libknot-dev libuv1-dev liblmdb-dev 
             libgtest-dev libgmock-dev)
 # kdig, so that the queries scripts/run.sh suggests work on a fresh machine.
 run_pkgs=(knot-dnsutils)
-test_pkgs=(knot nsd dnsperf lmdb-utils python3 python3-dnspython procps util-linux iproute2)
+test_pkgs=(knot nsd dnsperf lmdb-utils python3 python3-dnspython procps util-linux iproute2
+           prometheus)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

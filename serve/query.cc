@@ -129,6 +129,16 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   std::memcpy(query_copy_, query, len);
   size_t n = respond(query_copy_, len, out, out_cap, tcp, remote);
   arena_.reset();
+  if (n >= KNOT_WIRE_HEADER_SIZE) {
+    // The header's RCODE (an extended one, BADVERS, is counted by respond() as it knows it).
+    if (!counted_) {
+      counters_.rcode[knot_wire_get_rcode(out)].fetch_add(1, std::memory_order_relaxed);
+    }
+    if (knot_wire_get_tc(out)) {
+      counters_.truncated.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  counted_ = false;
   return n;
 }
 
@@ -261,6 +271,12 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
   }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
+  counters_.rcode[std::min<size_t>(rcode, QueryCounters::kRcodes - 1)].fetch_add(
+      1, std::memory_order_relaxed);
+  counted_ = true;
+  uint16_t qtype = knot_pkt_qtype(query);
+  (qtype < 256 ? counters_.qtype[qtype] : counters_.qtype_other)
+      .fetch_add(1, std::memory_order_relaxed);
   encode(resp, plan);
   if (edns) {
     knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));

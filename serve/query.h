@@ -5,6 +5,7 @@
 //   parse ─► header/opcode/class checks ─► EDNS ─► find zone ─► answer() ─► encode
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,6 +28,15 @@ struct ServeOptions {
   NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
 };
 
+// What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).
+struct QueryCounters {
+  static constexpr size_t kRcodes = 24; // up to BADCOOKIE (RFC 7873); larger ones in the last
+  std::atomic<uint64_t> rcode[kRcodes]{};
+  std::atomic<uint64_t> qtype[256]{}; // QTYPE < 256; the rest in qtype_other
+  std::atomic<uint64_t> qtype_other{0};
+  std::atomic<uint64_t> truncated{0};
+};
+
 class QueryProcessor {
 public:
   QueryProcessor(store::Env &env, const ServeOptions &opts);
@@ -42,6 +52,7 @@ public:
                  const sockaddr *remote = nullptr);
   // The last query could not be parsed (a TCP peer sending it is dropped).
   bool last_malformed() const { return malformed_; }
+  const QueryCounters &counters() const { return counters_; }
 
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
@@ -55,6 +66,8 @@ private:
   store::ReadTxn txn_;
   store::Reader reader_;
   bool malformed_ = false;
+  bool counted_ = false; // respond() counted this answer's RCODE itself
+  QueryCounters counters_;
   uint8_t query_copy_[65535];
 };
 

@@ -44,6 +44,7 @@ public:
   void start();
   void stop(); // closes every handle and joins the thread
   const WorkerCounters &counters() const { return counters_; }
+  const QueryCounters &query_counters() const { return qp_->counters(); }
 
 private:
   struct UdpSlot;

@@ -449,11 +449,17 @@ std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *t
 }
 
 std::vector<ZoneInfo> list_zones(Env &env) {
-  std::vector<ZoneInfo> out;
   MDB_txn *txn = nullptr;
   if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) {
-    return out;
+    return {};
   }
+  auto out = list_zones(env, txn);
+  mdb_txn_abort(txn);
+  return out;
+}
+
+std::vector<ZoneInfo> list_zones(Env &env, MDB_txn *txn) {
+  std::vector<ZoneInfo> out;
   MDB_cursor *cur = nullptr;
   if (mdb_cursor_open(txn, env.zones(), &cur) == MDB_SUCCESS) {
     MDB_val k, v;
@@ -465,7 +471,6 @@ std::vector<ZoneInfo> list_zones(Env &env) {
     }
     mdb_cursor_close(cur);
   }
-  mdb_txn_abort(txn);
   return out;
 }
 

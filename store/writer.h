@@ -113,5 +113,7 @@ std::optional<ZoneInfo> parse_zone(const MDB_val &key, const MDB_val &value);
 // The stored record of one zone, if any (read inside `txn` when given).
 std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *txn = nullptr);
 std::vector<ZoneInfo> list_zones(Env &env);
+// The same inside a caller's (read) transaction.
+std::vector<ZoneInfo> list_zones(Env &env, MDB_txn *txn);
 
 } // namespace holdfast::store

@@ -12,6 +12,7 @@ NotifyRx::NotifyRx(const std::vector<std::shared_ptr<const ZoneSpec>> &zones, Ev
     : queue_(queue) {
   for (const auto &z : zones) {
     zones_.emplace(z->apex, z);
+    per_zone_.emplace(z->apex, std::make_unique<ZoneNotifies>());
   }
 }
 
@@ -79,12 +80,17 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
     }
   }
   std::string serial_text = serial ? std::to_string(*serial) : "none";
+  ZoneNotifies *zc = it != zones_.end() ? per_zone_.at(apex).get() : nullptr;
   if (master == nullptr) {
     counters_.refused.fetch_add(1, std::memory_order_relaxed);
+    if (zc != nullptr) {
+      zc->refused.fetch_add(1, std::memory_order_relaxed);
+    }
     zone_log(spdlog::level::warn, zone_name, "NOTIFY, incoming, remote {}, serial {}, refused: {}",
              from, serial_text, why);
   } else {
     counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+    zc->accepted.fetch_add(1, std::memory_order_relaxed);
     zone_log(spdlog::level::info, zone_name, "NOTIFY, incoming, remote {}, serial {}, accepted",
              from, serial_text);
     queue_.push(ZoneEvent{ZoneEvent::Kind::kNotify, apex, serial});

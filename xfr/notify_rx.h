@@ -27,12 +27,22 @@ struct NotifyCounters {
   std::atomic<uint64_t> refused{0};
 };
 
+struct ZoneNotifies {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};
+};
+
 class NotifyRx {
 public:
   NotifyRx(const std::vector<std::shared_ptr<const ZoneSpec>> &zones, EventQueue &queue);
   // Same contract as serve::NotifyHandler::answer (the daemon adapts one to the other).
   size_t answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp);
   const NotifyCounters &counters() const { return counters_; }
+  // Per secondary zone (null for other names).
+  const ZoneNotifies *zone_counters(const std::vector<uint8_t> &apex) const {
+    auto it = per_zone_.find(apex);
+    return it == per_zone_.end() ? nullptr : it->second.get();
+  }
 
 private:
   // Which of the zone's masters sent it, checking TSIG; sets the RCODE to answer on refusal.
@@ -42,6 +52,7 @@ private:
   std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> zones_;
   EventQueue &queue_;
   NotifyCounters counters_;
+  std::map<std::vector<uint8_t>, std::unique_ptr<ZoneNotifies>> per_zone_;
 };
 
 } // namespace holdfast::xfr

@@ -120,7 +120,24 @@ ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
 
 ZoneController::~ZoneController() = default;
 
+const char *ZoneController::state_name(int state) {
+  switch (static_cast<State>(state)) {
+  case State::kIdle:
+    return "idle";
+  case State::kQueued:
+    return "queued";
+  case State::kChecking:
+    return "checking";
+  case State::kTransferring:
+    return "transferring";
+  case State::kStopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
 void ZoneController::start(size_t zones) {
+  stats_.started_ns = unix_now_ns();
   if (auto z = store::read_zone(env_, spec_->apex.data())) {
     stored_ = z->record.serial;
     stats_.served_serial = z->record.serial;
@@ -158,7 +175,7 @@ void ZoneController::retransfer() {
 }
 
 void ZoneController::stop() {
-  state_ = State::kStopped;
+  set_state(State::kStopped);
   if (inflight_ != nullptr) {
     inflight_->cancel();
     inflight_ = nullptr;
@@ -179,13 +196,13 @@ void ZoneController::begin_check() {
     zone_log(spdlog::level::err, name_, "refresh, no master address configured");
     return;
   }
-  state_ = State::kQueued;
+  set_state(State::kQueued);
   throttle_.run([this] { start_check(); });
 }
 
 void ZoneController::start_check() {
   holding_ = true;
-  state_ = State::kChecking;
+  set_state(State::kChecking);
   remote_ = 0;
   ++round_;
   stats_.checks.fetch_add(1, std::memory_order_relaxed);
@@ -252,11 +269,18 @@ void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> seri
     query_soa(true);
     return;
   }
-  stats_.last_check_ns = unix_now_ns();
+  int64_t now = unix_now_ns();
+  stats_.last_check_ns = now;
   stats_.master_reachable = true;
   stats_.master_serial = *serial;
   stats_.master_seen = true;
   bool newer = !stored_ || serial_is_newer(*serial, *stored_);
+  if (!newer) {
+    stats_.ahead_since_ns = 0;
+    stats_.set_error("");
+  } else if (stats_.ahead_since_ns == 0) {
+    stats_.ahead_since_ns = now;
+  }
   zone_log(spdlog::level::info, name_, "refresh, remote {}, remote serial {}, local serial {}{}",
            remote_text(), *serial, stored_ ? std::to_string(*stored_) : "none",
            newer || force_axfr_ ? ", transferring" : ", up to date");
@@ -270,6 +294,7 @@ void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> seri
 
 void ZoneController::next_remote_or_retry(const std::string &why) {
   zone_log(spdlog::level::warn, name_, "refresh, remote {}, failed: {}", remote_text(), why);
+  stats_.set_error("refresh, remote " + remote_text() + ": " + why);
   if (++remote_ < remotes_.size()) {
     query_soa(false);
     return;
@@ -280,7 +305,7 @@ void ZoneController::next_remote_or_retry(const std::string &why) {
 }
 
 void ZoneController::begin_transfer(bool ixfr) {
-  state_ = State::kTransferring;
+  set_state(State::kTransferring);
   const Remote &r = remotes_[remote_];
   auto job = std::make_shared<TransferJob>(*spec_, r.master->key);
   job->id = random_id();
@@ -355,6 +380,7 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     (ixfr ? stats_.ixfr_failed : stats_.axfr_failed).fetch_add(1, std::memory_order_relaxed);
     zone_log(spdlog::level::warn, name_, "{}, incoming, remote {}, failed: {}", kind, from,
              pub.error());
+    stats_.set_error(std::string(kind) + ", remote " + from + ": " + pub.error());
     if (ixfr && !end.network) {
       // RFC 1995 4: a master that cannot serve the increment, or an increment that does not
       // apply, is followed by a full transfer from the same master.
@@ -377,6 +403,12 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   stats_.served_serial = pub->serial;
   stats_.has_snapshot = true;
   stats_.last_transfer_ns = unix_now_ns();
+  stats_.last_transfer_duration_ns = static_cast<int64_t>(secs * 1e9);
+  stats_.last_transfer_bytes = end.bytes;
+  stats_.set_error("");
+  if (pub->serial == stats_.master_serial) {
+    stats_.ahead_since_ns = 0;
+  }
   force_axfr_ = false;
   done(true);
 }
@@ -385,7 +417,7 @@ void ZoneController::done(bool ok) {
   if (state_ == State::kStopped) {
     return;
   }
-  state_ = State::kIdle;
+  set_state(State::kIdle);
   if (holding_) {
     holding_ = false;
     throttle_.release(); // may start another zone's check right away

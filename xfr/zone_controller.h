@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -37,7 +38,25 @@ struct ZoneStats {
   std::atomic<uint64_t> up_to_date{0}, notifies{0};
   std::atomic<uint32_t> served_serial{0}, master_serial{0};
   std::atomic<bool> has_snapshot{false}, master_seen{false}, master_reachable{false};
-  std::atomic<int64_t> last_check_ns{0}, last_transfer_ns{0};
+  std::atomic<int64_t> last_check_ns{0}, last_transfer_ns{0}; // successful ones
+  std::atomic<int64_t> ahead_since_ns{0}; // when the master was first seen ahead (0: it is not)
+  std::atomic<int64_t> started_ns{0};
+  std::atomic<int64_t> last_transfer_duration_ns{0};
+  std::atomic<uint64_t> last_transfer_bytes{0};
+  std::atomic<int> state{0}; // ZoneController::State
+
+  void set_error(std::string e) {
+    std::lock_guard lock(mu_);
+    last_error_ = std::move(e);
+  }
+  std::string last_error() const {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::string last_error_; // of the last check or transfer; empty after a success
 };
 
 class ZoneController {
@@ -57,11 +76,13 @@ public:
   // Cancels what is in flight and closes the timer; the loop must run once more after.
   void stop();
 
+  enum class State { kIdle, kQueued, kChecking, kTransferring, kStopped };
+  static const char *state_name(int state);
+
   const ZoneSpec &spec() const { return *spec_; }
   const ZoneStats &stats() const { return stats_; }
 
 private:
-  enum class State { kIdle, kQueued, kChecking, kTransferring, kStopped };
   struct Remote {
     const Master *master;
     const Endpoint *address;
@@ -76,6 +97,10 @@ private:
   void begin_transfer(bool ixfr);
   void on_transfer_end(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job);
   void done(bool ok);
+  void set_state(State s) {
+    state_ = s;
+    stats_.state = static_cast<int>(s);
+  }
   std::string remote_text() const;
 
   uv_loop_t *loop_;

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// The zone commands of the CLI, over the control API (see cli.h).
+#include "daemon/cli.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "daemon/config.h"
+
+namespace holdfast::daemon {
+namespace {
+
+using nlohmann::json;
+
+std::string text_or_dash(const json &v) {
+  if (v.is_null()) {
+    return "-";
+  }
+  if (v.is_string()) {
+    return v.get<std::string>();
+  }
+  if (v.is_number_float()) {
+    return fmt::format("{:.0f}s", v.get<double>());
+  }
+  return v.dump();
+}
+
+std::string when(const json &v) {
+  if (!v.is_number()) {
+    return "-";
+  }
+  auto t = static_cast<time_t>(v.get<double>());
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void print_table(const json &zones) {
+  std::printf("%-30s %-9s %10s %10s %6s %-12s %s\n", "ZONE", "KIND", "SERIAL", "MASTER", "LAG",
+              "STATE", "LAST ERROR");
+  for (const auto &z : zones) {
+    std::printf("%-30s %-9s %10s %10s %6s %-12s %s\n", text_or_dash(z["zone"]).c_str(),
+                text_or_dash(z["kind"]).c_str(), text_or_dash(z["serial"]).c_str(),
+                text_or_dash(z["master_serial"]).c_str(),
+                text_or_dash(z["sync_lag_seconds"]).c_str(), text_or_dash(z["state"]).c_str(),
+                text_or_dash(z["last_error"]).c_str());
+  }
+}
+
+void print_detail(const json &z) {
+  print_table(json::array({z}));
+  std::printf("\nlast check     %s\nlast transfer  %s (%s s, %s bytes)\n",
+              when(z["last_check"]).c_str(), when(z["last_transfer"]).c_str(),
+              z.value("last_transfer_duration_seconds", json(nullptr)).dump().c_str(),
+              z.value("last_transfer_size_bytes", json(nullptr)).dump().c_str());
+  if (z.contains("counters")) {
+    for (const auto &[k, v] : z["counters"].items()) {
+      std::printf("%-18s %s\n", k.c_str(), v.dump().c_str());
+    }
+  }
+}
+
+std::string host_port(const Endpoint &ep, int &port) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  const auto *sa = reinterpret_cast<const sockaddr *>(&ep.addr);
+  if (sa->sa_family == AF_INET) {
+    const auto *v4 = reinterpret_cast<const sockaddr_in *>(sa);
+    inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof(buf));
+    port = ntohs(v4->sin_port);
+  } else {
+    const auto *v6 = reinterpret_cast<const sockaddr_in6 *>(sa);
+    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof(buf));
+    port = ntohs(v6->sin6_port);
+  }
+  return buf;
+}
+
+} // namespace
+
+int zone_command(const ZoneCommand &cmd) {
+  auto cfg = load_config(cmd.config);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().c_str());
+    return 1;
+  }
+  if (!cfg->http) {
+    std::fprintf(stderr, "%s: server.http is none: the control API is off\n", cmd.config.c_str());
+    return 1;
+  }
+  int port = 0;
+  std::string host = host_port(*cfg->http, port);
+  httplib::Client cli(host, port);
+  cli.set_connection_timeout(3);
+  cli.set_read_timeout(10);
+  httplib::Headers headers;
+  if (!cfg->http_token.empty()) {
+    headers.emplace("Authorization", "Bearer " + cfg->http_token);
+  }
+  std::string path = "/api/v1/zones";
+  if (cmd.action != "list") {
+    path += "/" + cmd.zone; // zone names need no escaping in a path segment
+  }
+  bool post = cmd.action == "refresh" || cmd.action == "retransfer";
+  auto res = post ? cli.Post(path + "/" + cmd.action, headers, "", "application/json")
+                  : cli.Get(path, headers);
+  if (!res) {
+    std::fprintf(stderr, "cannot reach holdfast at http://%s: %s (is it running?)\n",
+                 cfg->http->text.c_str(), httplib::to_string(res.error()).c_str());
+    return 1;
+  }
+  json body = json::parse(res->body, nullptr, false);
+  if (res->status >= 300) {
+    std::string why =
+        body.is_object() && body.contains("error") ? body["error"].get<std::string>() : res->body;
+    std::fprintf(stderr, "holdfast: %s (HTTP %d)\n", why.c_str(), res->status);
+    return 1;
+  }
+  if (cmd.json || body.is_discarded()) {
+    std::printf("%s", res->body.c_str());
+  } else if (post) {
+    std::printf("%s: %s requested\n", body.value("zone", cmd.zone).c_str(), cmd.action.c_str());
+  } else if (cmd.action == "list") {
+    print_table(body["zones"]);
+  } else {
+    print_detail(body);
+  }
+  return 0;
+}
+
+} // namespace holdfast::daemon

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// `holdfast zone list|status|refresh|retransfer`: a client of the control API. It finds the
+// API from the same config file the server runs with (server.http, server.http-token).
+#pragma once
+
+#include <string>
+
+namespace holdfast::daemon {
+
+struct ZoneCommand {
+  std::string config;
+  std::string action; // list, status, refresh, retransfer
+  std::string zone;   // all but list
+  bool json = false;
+};
+
+// Prints the result (a table, or the API's JSON); returns the process exit code.
+int zone_command(const ZoneCommand &cmd);
+
+} // namespace holdfast::daemon

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// Collecting zone and server status (see status.h).
+#include "daemon/status.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/clock.h"
+#include "common/knot.h"
+#include "store/writer.h"
+
+namespace holdfast::daemon {
+namespace {
+
+double seconds(int64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+} // namespace
+
+bool parse_zone_name(const std::string &text, std::vector<uint8_t> &apex) {
+  std::string fq = text;
+  if (fq.empty() || fq.back() != '.') {
+    fq += '.';
+  }
+  uint8_t wire[KNOT_DNAME_MAXLEN];
+  if (knot_dname_from_str(wire, fq.c_str(), sizeof(wire)) == nullptr) {
+    return false;
+  }
+  knot_dname_to_lower(wire);
+  apex.assign(wire, wire + knot_dname_size(wire));
+  return true;
+}
+
+StatusSource::StatusSource(const Config &cfg, store::Env &env, xfr::Service &xfr,
+                           const std::vector<std::unique_ptr<serve::Worker>> &workers)
+    : cfg_(cfg), env_(env), xfr_(xfr), workers_(workers), txn_(env) {}
+
+ZoneStatus StatusSource::status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored,
+                                   int64_t now) {
+  ZoneStatus st;
+  st.zone = z.domain;
+  st.serial = stored;
+  st.ready = stored.has_value();
+  if (!z.secondary) {
+    return st;
+  }
+  st.secondary = true;
+  const auto &controllers = xfr_.zones();
+  auto it = controllers.find(z.apex);
+  if (it == controllers.end()) {
+    return st;
+  }
+  const xfr::ZoneStats &s = it->second->stats();
+  if (s.master_seen) {
+    st.master_serial = s.master_serial.load();
+  }
+  st.master_reachable = s.master_reachable;
+  if (int64_t t = s.last_check_ns; t != 0) {
+    st.last_check = seconds(t);
+  }
+  if (int64_t t = s.last_transfer_ns; t != 0) {
+    st.last_transfer = seconds(t);
+  }
+  // Sync lag (issue 4): 0 while in step with a master that answers; otherwise the time since
+  // the master was first seen ahead, or since the last successful check when none answers.
+  int64_t lag = 0;
+  if (int64_t ahead = s.ahead_since_ns; ahead != 0) {
+    lag = now - ahead;
+  }
+  if (!s.master_reachable) {
+    int64_t since = s.last_check_ns != 0 ? s.last_check_ns.load() : s.started_ns.load();
+    if (since != 0) {
+      lag = std::max(lag, now - since);
+    }
+  }
+  st.sync_lag_seconds = seconds(std::max<int64_t>(lag, 0));
+  st.last_transfer_duration = seconds(s.last_transfer_duration_ns);
+  st.last_transfer_bytes = s.last_transfer_bytes;
+  st.last_error = s.last_error();
+  st.state = xfr::ZoneController::state_name(s.state);
+  st.checks = s.checks;
+  st.check_failures = s.check_failures;
+  st.axfr_success = s.axfr_ok;
+  st.axfr_failure = s.axfr_failed;
+  st.ixfr_success = s.ixfr_ok;
+  st.ixfr_failure = s.ixfr_failed;
+  st.ready = st.ready || s.check_failures > 0 || s.axfr_failed > 0;
+  if (const auto *n = xfr_.notify_rx().zone_counters(z.apex)) {
+    st.notifies_accepted = n->accepted;
+    st.notifies_refused = n->refused;
+  }
+  return st;
+}
+
+std::vector<ZoneStatus> StatusSource::zones() {
+  std::map<std::vector<uint8_t>, uint32_t> stored;
+  {
+    std::lock_guard lock(mu_);
+    if (txn_.begin()) {
+      for (const auto &z : store::list_zones(env_, txn_.get())) {
+        stored.emplace(z.apex, z.record.serial);
+      }
+      txn_.end();
+    }
+  }
+  int64_t now = unix_now_ns();
+  std::vector<ZoneStatus> out;
+  out.reserve(cfg_.zones.size());
+  for (const auto &z : cfg_.zones) {
+    auto it = stored.find(z.apex);
+    out.push_back(status_of(z, it == stored.end() ? std::nullopt : std::optional(it->second), now));
+  }
+  return out;
+}
+
+std::optional<ZoneStatus> StatusSource::zone(const std::string &name) {
+  std::vector<uint8_t> apex;
+  if (!parse_zone_name(name, apex)) {
+    return std::nullopt;
+  }
+  for (const auto &z : cfg_.zones) {
+    if (z.apex != apex) {
+      continue;
+    }
+    std::optional<uint32_t> serial;
+    {
+      std::lock_guard lock(mu_);
+      if (txn_.begin()) {
+        if (auto info = store::read_zone(env_, apex.data(), txn_.get())) {
+          serial = info->record.serial;
+        }
+        txn_.end();
+      }
+    }
+    return status_of(z, serial, unix_now_ns());
+  }
+  return std::nullopt;
+}
+
+ServerStatus StatusSource::server() {
+  ServerStatus s;
+  for (const auto &w : workers_) {
+    const auto &c = w->counters();
+    s.udp_queries += c.udp_queries;
+    s.tcp_queries += c.tcp_queries;
+    s.dropped += c.dropped;
+    s.tcp_connections += c.tcp_connections;
+    const auto &q = w->query_counters();
+    s.truncated += q.truncated;
+    for (size_t i = 0; i < serve::QueryCounters::kRcodes; ++i) {
+      s.rcode[i] += q.rcode[i];
+    }
+    for (size_t i = 0; i < 256; ++i) {
+      s.qtype[i] += q.qtype[i];
+    }
+    s.qtype_other += q.qtype_other;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (txn_.begin()) {
+      MDB_stat st;
+      if (mdb_stat(txn_.get(), env_.snapshots(), &st) == MDB_SUCCESS) {
+        s.snapshots = st.ms_entries;
+      }
+      txn_.end();
+    }
+  }
+  s.storage_bytes = env_.used_bytes();
+  const auto &n = xfr_.notify_rx().counters();
+  s.notifies_received = n.received;
+  s.notifies_accepted = n.accepted;
+  s.notifies_refused = n.refused;
+  return s;
+}
+
+} // namespace holdfast::daemon

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// A point-in-time view of every zone and of the server, read from the store, the xfr
+// controllers' stats and the workers' counters. Both /metrics and the JSON API render it, so
+// the two never disagree.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "serve/worker.h"
+#include "store/env.h"
+#include "xfr/service.h"
+
+namespace holdfast::daemon {
+
+struct ZoneStatus {
+  std::string zone;
+  bool secondary = false;
+  std::optional<uint32_t> serial;        // served
+  std::optional<uint32_t> master_serial; // last seen at a master
+  double sync_lag_seconds = 0;
+  bool master_reachable = false;
+  std::optional<double> last_check;    // unix seconds of the last successful check
+  std::optional<double> last_transfer; // unix seconds of the last successful transfer
+  double last_transfer_duration = 0;
+  uint64_t last_transfer_bytes = 0;
+  std::string last_error;
+  std::string state = "idle";
+  bool ready = false; // has a snapshot, or its first transfer attempt failed
+  uint64_t checks = 0, check_failures = 0;
+  uint64_t axfr_success = 0, axfr_failure = 0, ixfr_success = 0, ixfr_failure = 0;
+  uint64_t notifies_accepted = 0, notifies_refused = 0;
+};
+
+struct ServerStatus {
+  uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0, truncated = 0;
+  uint64_t rcode[serve::QueryCounters::kRcodes] = {};
+  uint64_t qtype[256] = {};
+  uint64_t qtype_other = 0;
+  uint64_t snapshots = 0;
+  uint64_t storage_bytes = 0;
+  uint64_t notifies_received = 0, notifies_accepted = 0, notifies_refused = 0;
+};
+
+// What the control plane reads. Everything it points to outlives the plane.
+class StatusSource {
+public:
+  StatusSource(const Config &cfg, store::Env &env, xfr::Service &xfr,
+               const std::vector<std::unique_ptr<serve::Worker>> &workers);
+  std::vector<ZoneStatus> zones();
+  // One zone by name (any case, final dot optional), if configured.
+  std::optional<ZoneStatus> zone(const std::string &name);
+  ServerStatus server();
+  xfr::Service &xfr() { return xfr_; }
+  const Config &config() const { return cfg_; }
+
+private:
+  ZoneStatus status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored, int64_t now);
+
+  const Config &cfg_;
+  store::Env &env_;
+  xfr::Service &xfr_;
+  const std::vector<std::unique_ptr<serve::Worker>> &workers_;
+  std::mutex mu_;      // one reader slot for every HTTP thread
+  store::ReadTxn txn_; // gated: never held while the map grows
+};
+
+// Zone name text -> lowercase wire format with the final dot; false if not a name.
+bool parse_zone_name(const std::string &text, std::vector<uint8_t> &apex);
+
+} // namespace holdfast::daemon
