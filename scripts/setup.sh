@@ -6,8 +6,8 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libknot-dev libuv1-dev liblmdb-dev libspdlog-dev
             libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
             libgtest-dev libgmock-dev)
-# kdig, so that the queries scripts/run.sh suggests work on a fresh machine.
-run_pkgs=(knot-dnsutils)
+# kdig and curl for the queries scripts/run.sh suggests; knotd as its local hidden master.
+run_pkgs=(knot-dnsutils knot curl)
 test_pkgs=(knot nsd dnsperf lmdb-utils python3 python3-dnspython procps util-linux iproute2
            prometheus)
 
