@@ -2,6 +2,8 @@
 // YAML config loading and validation (see config.h and conf/README.md).
 #include "daemon/config.h"
 
+#include <pwd.h>
+
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -144,7 +146,7 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
-              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token"},
+              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token", "user"},
              "server", errs);
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {
@@ -197,6 +199,10 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
     } else {
       cfg.http.reset();
     }
+  }
+  if (auto u = n["user"]; u && get_text(u, "server.user", cfg.user, errs) && !cfg.user.empty() &&
+                          ::getpwnam(cfg.user.c_str()) == nullptr) {
+    errs.add(u, "server.user", "no user '" + cfg.user + "' on this system");
   }
   if (auto t = n["http-token"]) {
     get_text(t, "server.http-token", cfg.http_token, errs);

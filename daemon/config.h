@@ -31,6 +31,7 @@ struct Config {
   std::string storage;
   std::optional<Endpoint> http; // control plane; none when `server.http: none`
   std::string http_token;       // bearer token for /api/*; empty: no token
+  std::string user;             // drop to this user after binding; empty: stay
   std::string log_level = "info";
   serve::ServeOptions serve;
   serve::WorkerOptions worker;

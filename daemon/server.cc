@@ -3,6 +3,8 @@
 #include "daemon/server.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -190,9 +193,9 @@ private:
 };
 
 // Sockets first, in this thread, so that a bind error stops start-up with a clear message;
-// then one worker per configured thread, started.
+// one worker per configured thread (started later, once privileges are dropped).
 Result<std::vector<std::unique_ptr<serve::Worker>>>
-start_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serve_opts) {
+open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serve_opts) {
   std::vector<std::unique_ptr<serve::Worker>> workers;
   for (unsigned i = 0; i < cfg.workers; ++i) {
     std::vector<int> udp, tcp;
@@ -208,10 +211,38 @@ start_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &ser
     workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, cfg.worker, std::move(udp),
                                                       std::move(tcp)));
   }
-  for (auto &w : workers) {
-    w->start();
-  }
   return workers;
+}
+
+// Port 53 is bound as root; then the process becomes `server.user` (its storage files handed
+// over to it first, so that a later start as that user can open them).
+Status drop_privileges(const std::string &user, const std::string &storage) {
+  if (user.empty()) {
+    return Ok{};
+  }
+  const passwd *pw = ::getpwnam(user.c_str());
+  if (pw == nullptr) {
+    return fail("server.user: no user '" + user + "' on this system");
+  }
+  if (::geteuid() != 0) {
+    if (::geteuid() == pw->pw_uid) {
+      return Ok{};
+    }
+    return fail("server.user: cannot become '" + user + "' without starting as root");
+  }
+  std::error_code ec;
+  for (const auto &f : std::filesystem::directory_iterator(storage, ec)) {
+    (void)::chown(f.path().c_str(), pw->pw_uid, pw->pw_gid);
+  }
+  (void)::chown(storage.c_str(), pw->pw_uid, pw->pw_gid);
+  if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
+      ::setuid(pw->pw_uid) != 0) {
+    return fail("server.user: cannot become '" + user + "': " + std::strerror(errno));
+  }
+  if (::setuid(0) == 0) {
+    return fail("server.user: root could be regained after becoming '" + user + "'");
+  }
+  return Ok{};
 }
 
 // SIGTERM/SIGINT stop the control loop; SIGHUP asks the loader to reload changed zone files.
@@ -284,7 +315,7 @@ int run_server(const Config &cfg) {
     serve_opts.notify = &notify_bridge;
   }
 
-  auto workers = start_workers(**env, cfg, serve_opts);
+  auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {
     spdlog::error("{}", workers.error());
     return 1;
@@ -303,8 +334,22 @@ int run_server(const Config &cfg) {
     if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
       spdlog::error("{}; metrics and the control API are off", st.error());
     } else {
-      spdlog::info("metrics and control API on http://{}", cfg.http->text);
+      std::string url = format_address(reinterpret_cast<const sockaddr *>(&cfg.http->addr));
+      auto at = url.rfind('@');
+      url = cfg.http->addr.ss_family == AF_INET6
+                ? "[" + url.substr(0, at) + "]:" + url.substr(at + 1)
+                : url.replace(at, 1, ":");
+      spdlog::info("metrics and control API on http://{}", url);
     }
+  }
+
+  if (auto st = drop_privileges(cfg.user, cfg.storage); !st) {
+    spdlog::error("{}", st.error());
+    control.stop();
+    return 1;
+  }
+  for (auto &w : *workers) {
+    w->start();
   }
 
   // Polling starts once the loader has collected the garbage of an earlier run.

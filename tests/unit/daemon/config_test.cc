@@ -426,6 +426,33 @@ TEST_F(ConfigTest, DuplicateMasterIsAnError) {
   EXPECT_EQ(e, at(7) + "masters[].id: master 'm' is defined twice");
 }
 
+TEST_F(ConfigTest, HttpListenerTokenAndUserAreParsed) {
+  auto r = load(std::string(kHead) + "  http: 127.0.0.1@9999\n  http-token: t0k\n  user: root\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_TRUE(r->http.has_value());
+  EXPECT_EQ(r->http->text, "127.0.0.1@9999");
+  EXPECT_EQ(r->http_token, "t0k");
+  EXPECT_EQ(r->user, "root");
+}
+
+TEST_F(ConfigTest, HttpDefaultsToTheExporterPortAndNoneTurnsItOff) {
+  auto r = load(kHead);
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_TRUE(r->http.has_value());
+  EXPECT_EQ(r->http->text, "127.0.0.1@9153");
+  r = load(std::string(kHead) + "  http: none\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_FALSE(r->http.has_value());
+}
+
+TEST_F(ConfigTest, BadHttpAddressAndUnknownUserAreErrors) {
+  std::string e = error_of(std::string(kHead) + "  http: localhost\n  user: no-such-user-here\n");
+  EXPECT_NE(e.find(at(4) + "server.http: bad address 'localhost'"), std::string::npos) << e;
+  EXPECT_NE(e.find(at(5) + "server.user: no user 'no-such-user-here' on this system"),
+            std::string::npos)
+      << e;
+}
+
 TEST_F(ConfigTest, UnknownNameserverSetIsAnError) {
   std::string e =
       error_of(std::string(kHead) + "masters:\n  - id: m\n    addresses: [192.0.2.1]\n"
