@@ -106,12 +106,16 @@ int zone_command(const ZoneCommand &cmd) {
     headers.emplace("Authorization", "Bearer " + cfg->http_token);
   }
   std::string path = "/api/v1/zones";
-  if (cmd.action != "list") {
-    path += "/" + cmd.zone; // zone names need no escaping in a path segment
+  if (cmd.action == "reload") {
+    path = "/api/v1/reload";
+  } else if (cmd.action != "list") {
+    path += "/" + cmd.zone + "/" + cmd.action; // zone names need no escaping in a path segment
   }
-  bool post = cmd.action == "refresh" || cmd.action == "retransfer";
-  auto res = post ? cli.Post(path + "/" + cmd.action, headers, "", "application/json")
-                  : cli.Get(path, headers);
+  bool post = cmd.action == "refresh" || cmd.action == "retransfer" || cmd.action == "reload";
+  if (cmd.action == "status") {
+    path = "/api/v1/zones/" + cmd.zone;
+  }
+  auto res = post ? cli.Post(path, headers, "", "application/json") : cli.Get(path, headers);
   if (!res) {
     std::fprintf(stderr, "cannot reach holdfast at http://%s: %s (is it running?)\n",
                  cfg->http->text.c_str(), httplib::to_string(res.error()).c_str());
@@ -126,6 +130,8 @@ int zone_command(const ZoneCommand &cmd) {
   }
   if (cmd.json || body.is_discarded()) {
     std::printf("%s", res->body.c_str());
+  } else if (cmd.action == "reload") {
+    std::printf("reload requested (the server logs whether the new config was taken)\n");
   } else if (post) {
     std::printf("%s: %s requested\n", body.value("zone", cmd.zone).c_str(), cmd.action.c_str());
   } else if (cmd.action == "list") {

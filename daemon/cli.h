@@ -9,7 +9,7 @@ namespace holdfast::daemon {
 
 struct ZoneCommand {
   std::string config;
-  std::string action; // list, status, refresh, retransfer
+  std::string action; // list, status, refresh, retransfer, reload
   std::string zone;   // all but list
   bool json = false;
 };

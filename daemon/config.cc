@@ -10,7 +10,9 @@
 #include <set>
 #include <thread>
 
+#include "common/dname.h"
 #include "common/knot.h"
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 namespace holdfast::daemon {
@@ -215,6 +217,7 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
 // The config's named objects, resolved by id when zones refer to them.
 struct Named {
   std::map<std::string, std::shared_ptr<const TsigKey>> keys;
+  std::map<std::string, std::string> fingerprints; // "key:ID" / "master:ID" -> its settings
   std::map<std::string, std::shared_ptr<const xfr::Master>> masters;
   std::map<std::string, std::vector<xfr::NameServer>> ns_sets;
 };
@@ -287,6 +290,7 @@ void load_keys(const YAML::Node &n, Named &named, Errors &errs) {
       errs.add(sec, "keys[].secret", key.error() + " (expected base64)");
       return;
     }
+    named.fingerprints["key:" + id] = alg + ":" + secret;
     if (!named.keys.emplace(id, *key).second) {
       errs.add(k["id"], "keys[].id", "key '" + id + "' is defined twice");
     }
@@ -330,6 +334,13 @@ void load_masters(const YAML::Node &n, Named &named, Errors &errs) {
         master->source = *ep;
       }
     }
+    std::string fp = master->id + "[";
+    for (const auto &a : master->addresses) {
+      fp += a.text + ",";
+    }
+    fp += "]key=" + (m["key"] ? named.fingerprints["key:" + m["key"].as<std::string>()] : "") +
+          ",source=" + (master->source ? master->source->text : "");
+    named.fingerprints["master:" + master->id] = fp;
     if (!named.masters.emplace(master->id, master).second) {
       errs.add(m["id"], "masters[].id", "master '" + master->id + "' is defined twice");
     }
@@ -427,6 +438,18 @@ void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Err
       spec->vanity = it->second;
     }
   }
+  for (const auto &ns : spec->vanity) {
+    spec->vanity_fingerprint += name_to_string(ns.name.data()) + "[";
+    for (const auto &a : ns.addresses) {
+      spec->vanity_fingerprint += a.text + ",";
+    }
+    spec->vanity_fingerprint += "]";
+  }
+  for (const auto &m : spec->masters) {
+    spec->fingerprint += named.fingerprints.at("master:" + m->id) + ";";
+  }
+  spec->fingerprint += fmt::format("refresh={},retry={},max={},vanity={}", spec->refresh_ms,
+                                   spec->retry_ms, spec->max_size, spec->vanity_fingerprint);
   zc.secondary = std::move(spec);
 }
 

@@ -160,6 +160,14 @@ void ControlPlane::routes() {
     bool ok = action == "refresh" ? status_.xfr().refresh(apex) : status_.xfr().retransfer(apex);
     reply_json(res, ok ? 202 : 404, {{"zone", z->zone}, {"action", action}});
   });
+  s.Post("/api/v1/reload", [this](const httplib::Request &, httplib::Response &res) {
+    if (!reload_) {
+      reply_json(res, 503, {{"error", "reload is not available"}});
+      return;
+    }
+    reload_(); // the loop re-reads the config; the outcome is logged
+    reply_json(res, 202, {{"action", "reload"}});
+  });
   s.set_error_handler([](const httplib::Request &, httplib::Response &res) {
     if (res.body.empty()) {
       reply_json(res, res.status,

@@ -5,6 +5,7 @@
 // read-only, atomic, or reaches the xfr loop through the event queue.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,8 @@ public:
   ControlPlane(const ControlPlane &) = delete;
   ControlPlane &operator=(const ControlPlane &) = delete;
 
+  // What POST /api/v1/reload does (it must only wake the control loop).
+  void on_reload(std::function<void()> fn) { reload_ = std::move(fn); }
   // Binds (errors name the address) and starts serving.
   Status start(const Endpoint &at, const std::string &token);
   void stop();
@@ -35,6 +38,7 @@ private:
 
   StatusSource &status_;
   std::string token_;
+  std::function<void()> reload_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -33,7 +33,7 @@ int run(int argc, char **argv) {
 
   std::string config = "/etc/holdfast/holdfast.yaml";
   auto *run = app.add_subcommand("run", "Run the server in the foreground until SIGTERM/SIGINT "
-                                        "(SIGHUP reloads changed zone files).");
+                                        "(SIGHUP reloads the config and changed zone files).");
   run->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
   auto *check = app.add_subcommand("check", "Validate the config and every zone file; exit "
                                             "non-zero with the problems listed.");
@@ -64,10 +64,19 @@ int run(int argc, char **argv) {
     sub->callback([&zc, name = a.name] { zc.action = name; });
   }
 
+  auto *reload = app.add_subcommand("reload", "Make the running server re-read its config "
+                                              "(as SIGHUP does), through the control API.");
+  reload->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (check->parsed()) {
     return holdfast::daemon::check_config(config);
+  }
+  if (reload->parsed()) {
+    zc.config = config;
+    zc.action = "reload";
+    return holdfast::daemon::zone_command(zc);
   }
   if (zone->parsed()) {
     zc.config = config;

@@ -12,12 +12,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -39,13 +41,15 @@
 namespace holdfast::daemon {
 namespace {
 
+void drop_unconfigured(store::Env &env, const Config &cfg);
+
 // The single writer: loads zone files when asked (start-up, SIGHUP), off the serve threads.
 class ZoneLoader {
 public:
   // `after_gc` runs on the loader's thread once the start-up garbage collection is done (a
   // transfer must not start building a snapshot before, or the collection would take it).
-  ZoneLoader(store::Env &env, const Config &cfg, std::function<void()> after_gc)
-      : env_(env), cfg_(cfg), after_gc_(std::move(after_gc)) {
+  ZoneLoader(store::Env &env, std::shared_ptr<const Config> cfg, std::function<void()> after_gc)
+      : env_(env), cfg_(std::move(cfg)), after_gc_(std::move(after_gc)) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ZoneLoader() {
@@ -56,16 +60,24 @@ public:
     cv_.notify_one();
     thread_.join();
   }
-  void request() {
+  // Loads changed zone files; with a new config (reload), first removes the zones it no longer
+  // lists from the store.
+  void request(std::shared_ptr<const Config> reloaded = nullptr) {
     {
       std::lock_guard lock(mu_);
       pending_ = true;
+      if (reloaded) {
+        cfg_ = std::move(reloaded);
+        reconfigured_ = true;
+      }
     }
     cv_.notify_one();
   }
 
 private:
   void loop() {
+    std::shared_ptr<const Config> cfg;
+    bool reconfigured = false;
     for (;;) {
       {
         std::unique_lock lock(mu_);
@@ -74,12 +86,17 @@ private:
           return;
         }
         pending_ = false;
+        cfg = cfg_;
+        reconfigured = std::exchange(reconfigured_, false);
       }
-      load_all();
+      if (reconfigured) {
+        drop_unconfigured(env_, *cfg);
+      }
+      load_all(*cfg);
     }
   }
 
-  void load_all() {
+  void load_all(const Config &cfg) {
     if (first_) {
       first_ = false;
       // Garbage from a crash (an unfinished snapshot) is unreferenced: collecting it here, after
@@ -94,7 +111,7 @@ private:
     }
     std::vector<store::ZoneFileJob> jobs;
     std::vector<const ZoneConfig *> primaries;
-    for (const auto &z : cfg_.zones) {
+    for (const auto &z : cfg.zones) {
       if (!z.file.empty()) {
         jobs.push_back({z.apex.data(), z.file});
         primaries.push_back(&z);
@@ -130,7 +147,8 @@ private:
   }
 
   store::Env &env_;
-  const Config &cfg_;
+  std::shared_ptr<const Config> cfg_; // guarded by mu_
+  bool reconfigured_ = false;
   std::function<void()> after_gc_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -245,9 +263,9 @@ Status drop_privileges(const std::string &user, const std::string &storage) {
   return Ok{};
 }
 
-// SIGTERM/SIGINT stop the control loop; SIGHUP asks the loader to reload changed zone files.
+// SIGTERM/SIGINT stop the control loop; SIGHUP reloads the config (and changed zone files).
 struct Signals {
-  Signals(uv_loop_t *loop, ZoneLoader *l) : loader(l) {
+  Signals(uv_loop_t *loop, std::function<void()> on_hup) : reload(std::move(on_hup)) {
     auto stop = [](uv_signal_t *s, int signum) {
       spdlog::info("signal {}: shutting down", signum);
       uv_stop(s->loop);
@@ -261,8 +279,8 @@ struct Signals {
     uv_signal_start(
         &hup,
         [](uv_signal_t *s, int) {
-          spdlog::info("SIGHUP: reloading changed zone files");
-          static_cast<Signals *>(s->data)->loader->request();
+          spdlog::info("SIGHUP: reloading the config and changed zone files");
+          static_cast<Signals *>(s->data)->reload();
         },
         SIGHUP);
   }
@@ -272,7 +290,7 @@ struct Signals {
     }
   }
   uv_signal_t term, intr, hup;
-  ZoneLoader *loader;
+  std::function<void()> reload;
 };
 
 // Thousands of zones' transfers and TCP clients need descriptors: take the hard limit, as
@@ -287,9 +305,89 @@ void raise_fd_limit() {
   }
 }
 
+// What a reload (SIGHUP, POST /api/v1/reload) swaps; only touched on the control loop.
+struct Runtime {
+  std::shared_ptr<const Config> cfg;
+  ZoneLoader *loader = nullptr;
+  xfr::Service *xfr = nullptr;
+  StatusSource *status = nullptr;
+};
+
+// Settings that sockets, threads or the store were built from: a reload cannot change them.
+void warn_restart_only(const Config &a, const Config &b) {
+  auto texts = [](const std::vector<Endpoint> &v) {
+    std::string out;
+    for (const auto &e : v) {
+      out += e.text + ",";
+    }
+    return out;
+  };
+  const struct {
+    const char *key;
+    bool changed;
+  } keys[] = {
+      {"server.listen", texts(a.listen) != texts(b.listen)},
+      {"server.workers", a.workers != b.workers},
+      {"server.storage", a.storage != b.storage},
+      {"server.http", (a.http ? a.http->text : "") != (b.http ? b.http->text : "")},
+      {"server.http-token", a.http_token != b.http_token},
+      {"server.user", a.user != b.user},
+      {"server.udp-max-payload", a.serve.udp_max_payload != b.serve.udp_max_payload},
+      {"server.identity/version/nsid", a.serve.identity != b.serve.identity ||
+                                           a.serve.version != b.serve.version ||
+                                           a.serve.nsid != b.serve.nsid},
+      {"server.tcp-*", a.worker.tcp_idle_timeout_ms != b.worker.tcp_idle_timeout_ms ||
+                           a.worker.tcp_max_clients != b.worker.tcp_max_clients},
+  };
+  for (const auto &k : keys) {
+    if (k.changed) {
+      spdlog::warn("reload: {} changed; it takes effect at the next restart", k.key);
+    }
+  }
+}
+
+// Re-reads the config: zones added, removed and changed take effect; the workers never stop,
+// so queries are answered throughout. An invalid config changes nothing.
+void reload(Runtime &rt) {
+  auto next = load_config(rt.cfg->path);
+  if (!next) {
+    std::string why = next.error();
+    std::replace(why.begin(), why.end(), '\n', ';');
+    spdlog::error("reload: config rejected, keeping the running one: {}", why);
+    return;
+  }
+  auto cfg = std::make_shared<const Config>(std::move(*next));
+  warn_restart_only(*rt.cfg, *cfg);
+  init_logging(cfg->log_level);
+  std::map<std::vector<uint8_t>, const ZoneConfig *> before;
+  for (const auto &z : rt.cfg->zones) {
+    before.emplace(z.apex, &z);
+  }
+  size_t added = 0, changed = 0;
+  for (const auto &z : cfg->zones) {
+    auto it = before.find(z.apex);
+    if (it == before.end()) {
+      ++added;
+      continue;
+    }
+    const ZoneConfig &old = *it->second;
+    bool same = old.file == z.file && (old.secondary == nullptr) == (z.secondary == nullptr) &&
+                (!z.secondary || old.secondary->fingerprint == z.secondary->fingerprint);
+    changed += same ? 0 : 1;
+    before.erase(it);
+  }
+  rt.loader->request(cfg); // removes dropped zones from the store, loads new/changed files
+  rt.xfr->reconfigure(cfg->secondaries());
+  rt.status->set_config(cfg);
+  rt.cfg = cfg;
+  spdlog::info("reload: {} zone(s), {} added, {} removed, {} changed", cfg->zones.size(), added,
+               before.size(), changed);
+}
+
 } // namespace
 
-int run_server(const Config &cfg) {
+int run_server(const Config &initial) {
+  const Config &cfg = initial;
   init_logging(cfg.log_level);
   raise_fd_limit();
   auto env = store::Env::open({cfg.storage});
@@ -303,17 +401,16 @@ int run_server(const Config &cfg) {
     return 1;
   }
   drop_unconfigured(**env, cfg);
+  Runtime rt;
+  rt.cfg = std::make_shared<const Config>(initial);
 
   // The control loop: signals, and the xfr controllers of the secondary zones.
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto secondaries = cfg.secondaries();
-  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, secondaries);
+  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, cfg.secondaries());
   NotifyBridge notify_bridge(xfr_service->notify_rx());
   serve::ServeOptions serve_opts = cfg.serve;
-  if (!secondaries.empty()) {
-    serve_opts.notify = &notify_bridge;
-  }
+  serve_opts.notify = &notify_bridge; // also when no zone is a secondary yet: a reload may add one
 
   auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {
@@ -328,8 +425,13 @@ int run_server(const Config &cfg) {
                addrs, workers->size());
 
   // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
-  StatusSource status(cfg, **env, *xfr_service, *workers);
+  StatusSource status(rt.cfg, **env, *xfr_service, *workers);
   ControlPlane control(status);
+  uv_async_t reload_async;
+  reload_async.data = &rt;
+  uv_async_init(&loop, &reload_async,
+                [](uv_async_t *a) { reload(*static_cast<Runtime *>(a->data)); });
+  control.on_reload([&reload_async] { uv_async_send(&reload_async); });
   if (cfg.http) {
     if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
       spdlog::error("{}; metrics and the control API are off", st.error());
@@ -358,17 +460,21 @@ int run_server(const Config &cfg) {
   uv_async_init(&loop, &start_xfr,
                 [](uv_async_t *a) { static_cast<xfr::Service *>(a->data)->start(); });
   auto loader =
-      std::make_unique<ZoneLoader>(**env, cfg, [&start_xfr] { uv_async_send(&start_xfr); });
+      std::make_unique<ZoneLoader>(**env, rt.cfg, [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
+  rt.loader = loader.get();
+  rt.xfr = xfr_service.get();
+  rt.status = &status;
 
-  Signals sig(&loop, loader.get());
+  Signals sig(&loop, [&rt] { reload(rt); });
   uv_run(&loop, UV_RUN_DEFAULT);
+  control.stop(); // no more reload requests
   loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
   xfr_service->stop();
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t *>(&reload_async), nullptr);
   sig.close();
   uv_run(&loop, UV_RUN_DEFAULT);
-  control.stop();
   for (auto &w : *workers) {
     w->stop();
   }

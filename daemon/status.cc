@@ -32,9 +32,9 @@ bool parse_zone_name(const std::string &text, std::vector<uint8_t> &apex) {
   return true;
 }
 
-StatusSource::StatusSource(const Config &cfg, store::Env &env, xfr::Service &xfr,
+StatusSource::StatusSource(std::shared_ptr<const Config> cfg, store::Env &env, xfr::Service &xfr,
                            const std::vector<std::unique_ptr<serve::Worker>> &workers)
-    : cfg_(cfg), env_(env), xfr_(xfr), workers_(workers), txn_(env) {}
+    : cfg_(std::move(cfg)), env_(env), xfr_(xfr), workers_(workers), txn_(env) {}
 
 ZoneStatus StatusSource::status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored,
                                    int64_t now) {
@@ -46,12 +46,15 @@ ZoneStatus StatusSource::status_of(const ZoneConfig &z, const std::optional<uint
     return st;
   }
   st.secondary = true;
-  const auto &controllers = xfr_.zones();
-  auto it = controllers.find(z.apex);
-  if (it == controllers.end()) {
-    return st;
+  xfr_.with_zone(z.apex, [&](const xfr::ZoneController &c) { fill(st, c.stats(), now); });
+  if (auto n = xfr_.notify_rx().zone_counters(z.apex)) {
+    st.notifies_accepted = n->accepted;
+    st.notifies_refused = n->refused;
   }
-  const xfr::ZoneStats &s = it->second->stats();
+  return st;
+}
+
+void StatusSource::fill(ZoneStatus &st, const xfr::ZoneStats &s, int64_t now) {
   if (s.master_seen) {
     st.master_serial = s.master_serial.load();
   }
@@ -86,11 +89,6 @@ ZoneStatus StatusSource::status_of(const ZoneConfig &z, const std::optional<uint
   st.ixfr_success = s.ixfr_ok;
   st.ixfr_failure = s.ixfr_failed;
   st.ready = st.ready || s.check_failures > 0 || s.axfr_failed > 0;
-  if (const auto *n = xfr_.notify_rx().zone_counters(z.apex)) {
-    st.notifies_accepted = n->accepted;
-    st.notifies_refused = n->refused;
-  }
-  return st;
 }
 
 std::vector<ZoneStatus> StatusSource::zones() {
@@ -105,9 +103,10 @@ std::vector<ZoneStatus> StatusSource::zones() {
     }
   }
   int64_t now = unix_now_ns();
+  auto cfg = cfg_.load();
   std::vector<ZoneStatus> out;
-  out.reserve(cfg_.zones.size());
-  for (const auto &z : cfg_.zones) {
+  out.reserve(cfg->zones.size());
+  for (const auto &z : cfg->zones) {
     auto it = stored.find(z.apex);
     out.push_back(status_of(z, it == stored.end() ? std::nullopt : std::optional(it->second), now));
   }
@@ -119,7 +118,8 @@ std::optional<ZoneStatus> StatusSource::zone(const std::string &name) {
   if (!parse_zone_name(name, apex)) {
     return std::nullopt;
   }
-  for (const auto &z : cfg_.zones) {
+  auto cfg = cfg_.load();
+  for (const auto &z : cfg->zones) {
     if (z.apex != apex) {
       continue;
     }

@@ -4,6 +4,7 @@
 // the two never disagree.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,19 +51,21 @@ struct ServerStatus {
 // What the control plane reads. Everything it points to outlives the plane.
 class StatusSource {
 public:
-  StatusSource(const Config &cfg, store::Env &env, xfr::Service &xfr,
+  StatusSource(std::shared_ptr<const Config> cfg, store::Env &env, xfr::Service &xfr,
                const std::vector<std::unique_ptr<serve::Worker>> &workers);
+  // A reload's new config (which zones exist).
+  void set_config(std::shared_ptr<const Config> cfg) { cfg_.store(std::move(cfg)); }
   std::vector<ZoneStatus> zones();
   // One zone by name (any case, final dot optional), if configured.
   std::optional<ZoneStatus> zone(const std::string &name);
   ServerStatus server();
   xfr::Service &xfr() { return xfr_; }
-  const Config &config() const { return cfg_; }
 
 private:
   ZoneStatus status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored, int64_t now);
+  static void fill(ZoneStatus &st, const xfr::ZoneStats &s, int64_t now);
 
-  const Config &cfg_;
+  std::atomic<std::shared_ptr<const Config>> cfg_;
   store::Env &env_;
   xfr::Service &xfr_;
   const std::vector<std::unique_ptr<serve::Worker>> &workers_;

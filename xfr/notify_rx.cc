@@ -10,10 +10,24 @@ namespace holdfast::xfr {
 
 NotifyRx::NotifyRx(const std::vector<std::shared_ptr<const ZoneSpec>> &zones, EventQueue &queue)
     : queue_(queue) {
+  reconfigure(zones);
+}
+
+void NotifyRx::reconfigure(const std::vector<std::shared_ptr<const ZoneSpec>> &zones) {
+  auto old = table_.load();
+  auto t = std::make_shared<Table>();
   for (const auto &z : zones) {
-    zones_.emplace(z->apex, z);
-    per_zone_.emplace(z->apex, std::make_unique<ZoneNotifies>());
+    t->zones.emplace(z->apex, z);
+    // A zone that stays keeps its counters (they are monotonic for Prometheus).
+    std::shared_ptr<ZoneNotifies> c;
+    if (old) {
+      if (auto it = old->counters.find(z->apex); it != old->counters.end()) {
+        c = it->second;
+      }
+    }
+    t->counters.emplace(z->apex, c ? c : std::make_shared<ZoneNotifies>());
   }
+  table_.store(std::move(t));
 }
 
 const Master *NotifyRx::authorize(const ZoneSpec &zone, const knot_pkt_t *query,
@@ -55,14 +69,16 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
   knot_dname_to_lower(apex.data());
   std::string zone_name = name_to_string(apex.data());
   std::string from = format_address(remote);
-  auto it = zones_.find(apex);
+  auto table = table_.load();
+  const auto &zones = table->zones;
+  auto it = zones.find(apex);
   uint16_t rcode = KNOT_RCODE_NOERROR, tsig_rcode = 0;
   std::string why;
   const Master *master = nullptr;
   if (knot_pkt_qtype(query) != KNOT_RRTYPE_SOA) {
     rcode = KNOT_RCODE_FORMERR; // RFC 1996 3.7: QTYPE SOA
     why = "QTYPE is not SOA";
-  } else if (it == zones_.end()) {
+  } else if (it == zones.end()) {
     rcode = KNOT_RCODE_NOTAUTH; // not a secondary zone of ours
     why = "not a secondary zone here";
   } else {
@@ -80,7 +96,7 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
     }
   }
   std::string serial_text = serial ? std::to_string(*serial) : "none";
-  ZoneNotifies *zc = it != zones_.end() ? per_zone_.at(apex).get() : nullptr;
+  ZoneNotifies *zc = it != zones.end() ? table->counters.at(apex).get() : nullptr;
   if (master == nullptr) {
     counters_.refused.fetch_add(1, std::memory_order_relaxed);
     if (zc != nullptr) {
@@ -99,7 +115,7 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode));
   // Sign with the master's key; a TSIG failure gets the unsigned error TSIG (RFC 8945 5.3.2).
   const TsigKey *key = master != nullptr ? master->key.get() : nullptr;
-  if (key == nullptr && tsig_rcode != 0 && it != zones_.end()) {
+  if (key == nullptr && tsig_rcode != 0 && it != zones.end()) {
     for (const auto &m : it->second->masters) {
       if (m->key) {
         key = m->key.get();

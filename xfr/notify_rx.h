@@ -39,20 +39,27 @@ public:
   size_t answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp);
   const NotifyCounters &counters() const { return counters_; }
   // Per secondary zone (null for other names).
-  const ZoneNotifies *zone_counters(const std::vector<uint8_t> &apex) const {
-    auto it = per_zone_.find(apex);
-    return it == per_zone_.end() ? nullptr : it->second.get();
+  std::shared_ptr<const ZoneNotifies> zone_counters(const std::vector<uint8_t> &apex) const {
+    auto t = table_.load();
+    auto it = t->counters.find(apex);
+    return it == t->counters.end() ? nullptr : it->second;
   }
+  // Config reload: the new set of secondary zones (workers see the old or the new table).
+  void reconfigure(const std::vector<std::shared_ptr<const ZoneSpec>> &zones);
 
 private:
   // Which of the zone's masters sent it, checking TSIG; sets the RCODE to answer on refusal.
   const Master *authorize(const ZoneSpec &zone, const knot_pkt_t *query, const sockaddr *remote,
                           uint16_t &rcode, uint16_t &tsig_rcode, std::string &why) const;
 
-  std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> zones_;
+  // Read by every worker per NOTIFY, swapped whole by a reload.
+  struct Table {
+    std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> zones;
+    std::map<std::vector<uint8_t>, std::shared_ptr<ZoneNotifies>> counters;
+  };
+  std::atomic<std::shared_ptr<const Table>> table_;
   EventQueue &queue_;
   NotifyCounters counters_;
-  std::map<std::vector<uint8_t>, std::unique_ptr<ZoneNotifies>> per_zone_;
 };
 
 } // namespace holdfast::xfr

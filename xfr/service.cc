@@ -6,11 +6,9 @@ namespace holdfast::xfr {
 
 Service::Service(uv_loop_t *loop, store::Env &env,
                  std::vector<std::shared_ptr<const ZoneSpec>> zones)
-    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_) {
+    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_), env_(env) {
   for (auto &z : zones) {
-    auto apex = z->apex;
-    controllers_.emplace(std::move(apex),
-                         std::make_unique<ZoneController>(loop, env, z, throttle_));
+    add(z);
   }
   uv_async_init(loop_, &wake_, [](uv_async_t *a) { static_cast<Service *>(a->data)->on_events(); });
   wake_.data = this;
@@ -45,7 +43,62 @@ void Service::stop() {
   uv_close(reinterpret_cast<uv_handle_t *>(&wake_), nullptr);
 }
 
+void Service::add(std::shared_ptr<const ZoneSpec> spec) {
+  auto apex = spec->apex;
+  controllers_.insert_or_assign(
+      std::move(apex), std::make_unique<ZoneController>(loop_, env_, std::move(spec), throttle_));
+}
+
+size_t Service::reconfigure(std::vector<std::shared_ptr<const ZoneSpec>> zones) {
+  std::erase_if(retired_, [](const auto &c) { return c->closed(); });
+  std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> wanted;
+  for (auto &z : zones) {
+    wanted.emplace(z->apex, z);
+  }
+  std::vector<std::shared_ptr<const ZoneSpec>> started;
+  std::vector<std::pair<std::vector<uint8_t>, std::string>> vanity_before; // of replaced zones
+  size_t replaced = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = controllers_.begin(); it != controllers_.end();) {
+      auto w = wanted.find(it->first);
+      if (w != wanted.end() && w->second->fingerprint == it->second->spec().fingerprint) {
+        ++it; // unchanged: keeps its timer, its stats and what it has in flight
+        continue;
+      }
+      if (w != wanted.end()) {
+        ++replaced;
+        vanity_before.emplace_back(it->first, it->second->spec().vanity_fingerprint);
+      }
+      it->second->stop();
+      retired_.push_back(std::move(it->second));
+      it = controllers_.erase(it);
+    }
+    for (auto &[apex, spec] : wanted) {
+      if (controllers_.count(apex) == 0) {
+        add(spec);
+        started.push_back(spec);
+      }
+    }
+  }
+  notify_rx_.reconfigure(zones);
+  if (started_ && !stopped_) {
+    for (const auto &spec : started) {
+      controllers_.at(spec->apex)->start(started.size());
+    }
+  }
+  // A vanity set is applied when a snapshot is written: a changed one needs a new transfer.
+  for (const auto &[apex, before] : vanity_before) {
+    auto &c = *controllers_.at(apex);
+    if (before != c.spec().vanity_fingerprint) {
+      c.retransfer();
+    }
+  }
+  return replaced;
+}
+
 bool Service::refresh(const std::vector<uint8_t> &apex) {
+  std::lock_guard lock(mu_);
   if (controllers_.count(apex) == 0) {
     return false;
   }
@@ -54,6 +107,7 @@ bool Service::refresh(const std::vector<uint8_t> &apex) {
 }
 
 bool Service::retransfer(const std::vector<uint8_t> &apex) {
+  std::lock_guard lock(mu_);
   if (controllers_.count(apex) == 0) {
     return false;
   }

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <uv.h>
@@ -39,20 +40,37 @@ public:
   bool refresh(const std::vector<uint8_t> &apex);
   bool retransfer(const std::vector<uint8_t> &apex);
 
+  // Config reload, on the loop thread: zones no longer listed stop, new ones start, and those
+  // whose spec changed (masters, keys, timers, vanity set) are replaced. Returns how many
+  // controllers were replaced. A changed vanity set is transferred again at once (it is
+  // applied when a snapshot is written).
+  size_t reconfigure(std::vector<std::shared_ptr<const ZoneSpec>> zones);
+
   NotifyRx &notify_rx() { return notify_rx_; }
-  // Read-only access for metrics and the control plane.
-  const std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> &zones() const {
-    return controllers_;
+  // Calls fn(controller) under the lock, for other threads (metrics, API); false if the zone
+  // is not a secondary zone here.
+  template <typename F> bool with_zone(const std::vector<uint8_t> &apex, F fn) const {
+    std::lock_guard lock(mu_);
+    auto it = controllers_.find(apex);
+    if (it == controllers_.end()) {
+      return false;
+    }
+    fn(*it->second);
+    return true;
   }
 
 private:
   void on_events();
+  void add(std::shared_ptr<const ZoneSpec> spec);
 
   uv_loop_t *loop_;
   Throttle throttle_;
   EventQueue queue_;
   NotifyRx notify_rx_;
+  store::Env &env_;
+  mutable std::mutex mu_; // controllers_ changes on the loop, is read from HTTP threads
   std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> controllers_;
+  std::vector<std::unique_ptr<ZoneController>> retired_; // stopped, waiting for their close
   uv_async_t wake_{};
   bool started_ = false;
   bool stopped_ = false;

@@ -35,6 +35,10 @@ struct ZoneSpec {
   uint64_t retry_ms = 15'000;
   uint64_t max_size = 0;          // bytes of one transfer; 0 = no limit
   std::vector<NameServer> vanity; // empty: the master's apex NS RRset is served
+  // Everything above as text (key secrets included): a reload replaces the zone's controller
+  // when it differs, and transfers the zone again when the vanity part differs.
+  std::string fingerprint;
+  std::string vanity_fingerprint;
 };
 
 } // namespace holdfast::xfr

@@ -13,19 +13,24 @@ namespace holdfast::xfr {
 class Throttle {
 public:
   explicit Throttle(size_t limit) : limit_(limit) {}
-  // Runs `start` now when a slot is free, else once one is released.
-  void run(std::function<void()> start) {
+  // Runs `start` now when a slot is free, else once one is released. `owner` names the
+  // waiting entry for cancel().
+  void run(std::function<void()> start, const void *owner = nullptr) {
     if (active_ < limit_) {
       ++active_;
       start();
     } else {
-      waiting_.push_back(std::move(start));
+      waiting_.push_back({owner, std::move(start)});
     }
+  }
+  // Drops what `owner` still has waiting (a zone removed by a reload).
+  void cancel(const void *owner) {
+    std::erase_if(waiting_, [owner](const Entry &e) { return e.owner == owner; });
   }
   // An operation ended: its slot goes to the longest-waiting one.
   void release() {
     if (!waiting_.empty()) {
-      auto next = std::move(waiting_.front());
+      auto next = std::move(waiting_.front().start);
       waiting_.pop_front();
       next();
     } else if (active_ > 0) {
@@ -38,9 +43,13 @@ public:
   size_t waiting() const { return waiting_.size(); }
 
 private:
+  struct Entry {
+    const void *owner;
+    std::function<void()> start;
+  };
   size_t limit_;
   size_t active_ = 0;
-  std::deque<std::function<void()>> waiting_;
+  std::deque<Entry> waiting_;
 };
 
 } // namespace holdfast::xfr

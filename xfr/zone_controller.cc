@@ -180,8 +180,14 @@ void ZoneController::stop() {
     inflight_->cancel();
     inflight_ = nullptr;
   }
+  throttle_.cancel(this);
+  if (holding_) {
+    holding_ = false;
+    throttle_.release();
+  }
   uv_timer_stop(&timer_);
-  uv_close(reinterpret_cast<uv_handle_t *>(&timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t *>(&timer_),
+           [](uv_handle_t *h) { static_cast<ZoneController *>(h->data)->closed_ = true; });
 }
 
 std::string ZoneController::remote_text() const {
@@ -197,7 +203,7 @@ void ZoneController::begin_check() {
     return;
   }
   set_state(State::kQueued);
-  throttle_.run([this] { start_check(); });
+  throttle_.run([this] { start_check(); }, this);
 }
 
 void ZoneController::start_check() {

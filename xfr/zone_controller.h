@@ -73,8 +73,10 @@ public:
   void check_now();
   // Operator: a full transfer now, whatever the serials say.
   void retransfer();
-  // Cancels what is in flight and closes the timer; the loop must run once more after.
+  // Cancels what is in flight and closes the timer; the loop must run once more after, and the
+  // controller may be deleted once closed() is true.
   void stop();
+  bool closed() const { return closed_; }
 
   enum class State { kIdle, kQueued, kChecking, kTransferring, kStopped };
   static const char *state_name(int state);
@@ -111,6 +113,7 @@ private:
   uv_timer_t timer_{};
   Throttle &throttle_;
   bool holding_ = false; // owns a throttle slot
+  bool closed_ = false;  // the timer's close callback ran
   Exchange *inflight_ = nullptr;
   State state_ = State::kIdle;
   std::optional<uint32_t> stored_; // serial of the stored snapshot
