@@ -56,6 +56,13 @@ std::string format_address(const sockaddr *sa) {
   return std::string(buf) + "@" + std::to_string(port);
 }
 
+std::string format_url_host(const sockaddr *sa) {
+  std::string text = format_address(sa);
+  auto at = text.rfind('@');
+  std::string host = text.substr(0, at), port = text.substr(at + 1);
+  return sa->sa_family == AF_INET6 ? "[" + host + "]:" + port : host + ":" + port;
+}
+
 bool same_ip(const sockaddr *a, const sockaddr *b) {
   if (a->sa_family != b->sa_family) {
     return false;

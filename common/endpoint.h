@@ -23,6 +23,9 @@ Result<Endpoint> parse_endpoint(const std::string &text, uint16_t default_port =
 // "192.0.2.1@53" / "2001:db8::1@53" for log lines.
 std::string format_address(const sockaddr *sa);
 
+// "127.0.0.1:9153" / "[::1]:9153": the host:port part of a URL.
+std::string format_url_host(const sockaddr *sa);
+
 // Same address family and IP, ports ignored (ACLs match masters by address).
 bool same_ip(const sockaddr *a, const sockaddr *b);
 

@@ -117,8 +117,11 @@ int zone_command(const ZoneCommand &cmd) {
   }
   auto res = post ? cli.Post(path, headers, "", "application/json") : cli.Get(path, headers);
   if (!res) {
-    std::fprintf(stderr, "cannot reach holdfast at http://%s: %s (is it running?)\n",
-                 cfg->http->text.c_str(), httplib::to_string(res.error()).c_str());
+    std::fprintf(stderr,
+                 "cannot reach holdfast at http://%s (server.http): %s error (is it "
+                 "running?)\n",
+                 format_url_host(reinterpret_cast<const sockaddr *>(&cfg->http->addr)).c_str(),
+                 httplib::to_string(res.error()).c_str());
     return 1;
   }
   json body = json::parse(res->body, nullptr, false);

@@ -436,12 +436,8 @@ int run_server(const Config &initial) {
     if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
       spdlog::error("{}; metrics and the control API are off", st.error());
     } else {
-      std::string url = format_address(reinterpret_cast<const sockaddr *>(&cfg.http->addr));
-      auto at = url.rfind('@');
-      url = cfg.http->addr.ss_family == AF_INET6
-                ? "[" + url.substr(0, at) + "]:" + url.substr(at + 1)
-                : url.replace(at, 1, ":");
-      spdlog::info("metrics and control API on http://{}", url);
+      spdlog::info("metrics and control API on http://{}",
+                   format_url_host(reinterpret_cast<const sockaddr *>(&cfg.http->addr)));
     }
   }
 

@@ -524,3 +524,110 @@ def wait_log_since(server, mark, pattern, timeout):
             raise AssertionError("holdfast did not log %r within %.0f s; log since:\n%s"
                                  % (pattern, timeout, log_since(server, mark)[-4000:]))
         time.sleep(0.02)
+
+
+# --- HTTP control plane: config keys, requests, Prometheus text (used by tests/integration/control)
+
+
+def add_server_keys(path, lines):
+    """Adds `key: value` lines (e.g. "http: 127.0.0.1@9153") to the server section of a config
+    written by write_config() or write_xfr_config(); a key already there is replaced."""
+    with open(path) as f:
+        text = f.read().splitlines()
+    start = text.index("server:") + 1
+    end = start
+    while end < len(text) and text[end].startswith("  "):
+        end += 1
+    keys = {ln.split(":", 1)[0].strip() for ln in lines}
+    section = [ln for ln in text[start:end] if ln.split(":", 1)[0].strip() not in keys]
+    text[start:end] = section + ["  " + ln for ln in lines]
+    with open(path, "w") as f:
+        f.write("\n".join(text) + "\n")
+
+
+def http_request(port, path, method="GET", token=None, headers=None, timeout=5.0, host=HOST):
+    """One HTTP request to host:port; returns (status, headers as a dict with lowercase names,
+    body as text). An error status is returned, not raised; a refused or reset connection
+    raises OSError (urllib.error.URLError is one)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request("http://%s:%d%s" % (host, port, path), method=method,
+                                 data=b"" if method in ("POST", "PUT") else None)
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    if token is not None:
+        req.add_header("Authorization", "Bearer %s" % token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, hdrs, body = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, body = e.code, e.headers, e.read()
+    return (status, {k.lower(): v for k, v in hdrs.items()},
+            body.decode("utf-8", "replace"))
+
+
+def http_json(port, path, method="GET", token=None, timeout=5.0):
+    """http_request() whose body must be JSON: returns (status, parsed body, headers)."""
+    import json
+    status, hdrs, body = http_request(port, path, method=method, token=token, timeout=timeout)
+    try:
+        data = json.loads(body)
+    except ValueError as e:
+        raise AssertionError("%s %s -> %d, body is not JSON (%s): %r"
+                             % (method, path, status, e, body[:500]))
+    return status, data, hdrs
+
+
+def wait_http(port, path="/healthz", timeout=10.0, server=None):
+    """Waits until GET path answers at all (any status); returns the seconds waited."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            http_request(port, path, timeout=1.0)
+            return time.monotonic() - t0
+        except OSError as e:
+            last = e
+        if server is not None and not server.running():
+            raise RuntimeError("holdfast exited (%s) before its HTTP listener answered:\n%s"
+                               % (server.proc.returncode, server.log_tail()))
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError("no HTTP answer on %s:%d%s within %.0f s (%s)"
+                               % (HOST, port, path, timeout, last))
+        time.sleep(0.02)
+
+
+_PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?\s*$')
+_PROM_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
+
+
+def parse_prometheus(text):
+    """Samples of a Prometheus text-format (0.0.4) body: {(name, ((label, value), ...) sorted):
+    float}. Raises ValueError on a line it cannot read (promtool is the real validator)."""
+    samples = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _PROM_LINE.match(line)
+        if not m:
+            raise ValueError("unreadable metrics line: %r" % line)
+        labels, rest = [], m.group(2) or ""
+        while rest.strip():
+            lm = _PROM_LABEL.match(rest)
+            if not lm:
+                raise ValueError("unreadable labels in metrics line: %r" % line)
+            value = lm.group(2).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+            labels.append((lm.group(1), value))
+            rest = rest[lm.end():]
+        samples[(m.group(1), tuple(sorted(labels)))] = float(m.group(3))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """The value of the sample `name` with exactly these labels, or None."""
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def metric_sum(samples, name, **labels):
+    """The sum of every sample `name` whose labels include these (0.0 when there is none)."""
+    want = set(labels.items())
+    return sum(v for (n, lbls), v in samples.items() if n == name and want <= set(lbls))
