@@ -511,6 +511,7 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
     // Whether the file is readable is not a config error: `run` keeps serving the zone's stored
     // snapshot when its file is gone; `check` reports unreadable files when it parses them.
     zc.file = resolve_path(dir, f.as<std::string>());
+    zc.file_line = f.Mark().line + 1;
     cfg.zones.push_back(std::move(zc));
   }
 }

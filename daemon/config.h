@@ -18,9 +18,10 @@
 namespace holdfast::daemon {
 
 struct ZoneConfig {
-  std::string domain;                             // as written, fully qualified
-  std::vector<uint8_t> apex;                      // wire format, lowercase
-  std::string file;                               // absolute path; empty for a secondary zone
+  std::string domain;        // as written, fully qualified
+  std::vector<uint8_t> apex; // wire format, lowercase
+  std::string file;          // absolute path; empty for a secondary zone
+  int file_line = 0;         // line of `file:` in the config, for `holdfast check` messages
   std::shared_ptr<const xfr::ZoneSpec> secondary; // set when the zone has masters
 };
 

@@ -501,7 +501,9 @@ int check_config(const std::string &path) {
     }
     auto r = store::check_zone_file(z.apex.data(), z.file);
     if (!r) {
-      std::fprintf(stderr, "[%s] %s\n", z.domain.c_str(), r.error().c_str());
+      // Named like a config error (file, line, key), since the config points at the file.
+      std::fprintf(stderr, "%s:%d: zones[].file: zone %s: %s\n", path.c_str(), z.file_line,
+                   z.domain.c_str(), r.error().c_str());
       ++bad;
     } else {
       std::printf("[%s] %s: %zu records, OK\n", z.domain.c_str(), z.file.c_str(), *r);

@@ -2,6 +2,7 @@
 // Config loading (daemon/config.h): the typed result of a valid file, and every error class
 // reported as "FILE:LINE: key: problem".
 #include "daemon/config.h"
+#include "daemon/server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -451,6 +452,17 @@ TEST_F(ConfigTest, BadHttpAddressAndUnknownUserAreErrors) {
   EXPECT_NE(e.find(at(5) + "server.user: no user 'no-such-user-here' on this system"),
             std::string::npos)
       << e;
+}
+
+TEST_F(ConfigTest, CheckNamesTheConfigLineOfAnUnreadableZoneFile) {
+  path_ = dir_.write("holdfast.yaml", std::string(kHead) + "zones:\n  - domain: example.org\n"
+                                                           "    file: missing.zone\n");
+  testing::internal::CaptureStderr();
+  int rc = check_config(path_);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(err.rfind(at(6) + "zones[].file: zone example.org.: ", 0), 0u) << err;
+  EXPECT_NE(err.find("missing.zone"), std::string::npos) << err;
 }
 
 TEST_F(ConfigTest, UnknownNameserverSetIsAnError) {
