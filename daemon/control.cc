@@ -10,6 +10,8 @@
 
 #include "daemon/metrics.h"
 
+#include <spdlog/spdlog.h>
+
 namespace holdfast::daemon {
 namespace {
 
@@ -165,6 +167,7 @@ void ControlPlane::routes() {
       reply_json(res, 503, {{"error", "reload is not available"}});
       return;
     }
+    spdlog::info("reload requested through the control API");
     reload_(); // the loop re-reads the config; the outcome is logged
     reply_json(res, 202, {{"action", "reload"}});
   });

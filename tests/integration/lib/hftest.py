@@ -631,3 +631,93 @@ def metric_sum(samples, name, **labels):
     """The sum of every sample `name` whose labels include these (0.0 when there is none)."""
     want = set(labels.items())
     return sum(v for (n, lbls), v in samples.items() if n == name and want <= set(lbls))
+
+
+# --- query load with dnsperf (used by tests/integration/reload) ------------------------------
+
+
+class DnsperfLoad:
+    """`dnsperf -v` in the background, over UDP: the (qname, qtype) `queries` in a loop at `qps`
+    for `seconds`, each query given up after `query_timeout` s (then it counts as lost). dnsperf
+    (Debian package dnsperf) waits for every outstanding answer before it exits. result() waits
+    for it and parses its report, including the rcode of every single answer."""
+
+    def __init__(self, workdir, port, queries, seconds, qps, query_timeout=2, host=HOST):
+        import shutil
+        self.binary = shutil.which("dnsperf") or "/usr/bin/dnsperf"
+        self.data = os.path.join(workdir, "dnsperf-queries")
+        self.out_path = os.path.join(workdir, "dnsperf.out")
+        with open(self.data, "w") as f:
+            f.write("".join("%s %s\n" % q for q in queries))
+        self.cmd = [self.binary, "-s", host, "-p", str(port), "-d", self.data, "-l", str(seconds),
+                    "-Q", str(qps), "-t", str(query_timeout), "-v"]
+        self.seconds = seconds
+        self.proc = None
+        self.started_at = None
+        self._out = None
+
+    def start(self):
+        import knotmaster  # die_with_parent: no dnsperf outlives a killed test
+        self._out = open(self.out_path, "wb")
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen(self.cmd, stdout=self._out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=knotmaster.die_with_parent)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def remaining(self):
+        """Seconds until dnsperf stops sending."""
+        return self.started_at + self.seconds - time.monotonic()
+
+    def stop(self):
+        """Kills dnsperf if it still runs (cleanup after a failure)."""
+        if self.running():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def text(self):
+        try:
+            with open(self.out_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def result(self, timeout):
+        """Waits for dnsperf to exit; returns a dict: sent, completed, lost, interrupted (ints),
+        rcodes ({"NOERROR": n, ...} from the summary), per_query ({(qname, qtype): {code: n}}
+        from the -v lines; code "T" is a timeout), max_latency (s), text (the report without
+        the -v lines). Raises if dnsperf fails or its report cannot be read."""
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError("dnsperf did not exit within %.0f s" % timeout)
+        self.stop()
+        text = self.text()
+        report = "\n".join(ln for ln in text.splitlines() if not ln.startswith(">"))
+        if code != 0:
+            raise AssertionError("dnsperf exited with %d:\n%s" % (code, report[-3000:]))
+        out = {"text": report, "rcodes": {}, "per_query": {}}
+        for key, label in (("sent", "sent"), ("completed", "completed"), ("lost", "lost"),
+                           ("interrupted", "interrupted")):
+            m = re.search(r"Queries %s:\s+(\d+)" % label, report)
+            out[key] = int(m.group(1)) if m else 0
+            if m is None and key != "interrupted":
+                raise AssertionError("no 'Queries %s' in dnsperf's report:\n%s" % (label, report))
+        m = re.search(r"Response codes:\s+(.*)", report)
+        for rc, n in re.findall(r"([A-Z]+) (\d+) \(", m.group(1) if m else ""):
+            out["rcodes"][rc] = int(n)
+        m = re.search(r"Average Latency \(s\):.*max ([0-9.]+)", report)
+        out["max_latency"] = float(m.group(1)) if m else None
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[0] == ">":
+                counts = out["per_query"].setdefault((parts[2], parts[3]), {})
+                counts[parts[1]] = counts.get(parts[1], 0) + 1
+        return out
