@@ -455,6 +455,9 @@ void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Err
 
 void load_zones(const YAML::Node &n, const std::string &dir, const Named &named, Config &cfg,
                 Errors &errs) {
+  if (n.IsNull()) {
+    return; // `zones:` with nothing under it: no zones yet
+  }
   if (!n.IsSequence()) {
     errs.add(n, "zones", "expected a list of zones");
     return;

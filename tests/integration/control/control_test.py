@@ -19,6 +19,8 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
            (seen in the log), the token read from the config; non-zero exit with a message for
            an unknown zone, a primary zone's refresh, a wrong token and a stopped server;
            --help on every command
+  user     server.user: bound as root, then running as nobody (every uid), storage handed over,
+           DNS and /healthz answered, clean stop (skipped when not root)
 """
 
 import argparse
@@ -36,11 +38,13 @@ from ctllib import PROMTOOL, hftest, knotmaster, log  # noqa: E402
 import case_api  # noqa: E402
 import case_cli  # noqa: E402
 import case_metrics  # noqa: E402
+import case_user  # noqa: E402
 
 CASES = {
     "metrics": case_metrics.case_metrics,
     "api": case_api.case_api,
     "cli": case_cli.case_cli,
+    "user": case_user.case_user,
 }
 
 
