@@ -186,6 +186,12 @@ void server_metrics(Writer &w, const std::vector<ZoneStatus> &zones, const Serve
     w.family(p.name, p.type, p.help);
     w.sample(p.name, "", p.value);
   }
+  w.family("holdfast_notifies_total", "counter",
+           "NOTIFY messages received by the server, by result (any zone name).");
+  w.sample("holdfast_notifies_total", "result=\"accepted\"",
+           static_cast<double>(s.notifies_accepted));
+  w.sample("holdfast_notifies_total", "result=\"refused\"",
+           static_cast<double>(s.notifies_refused));
   double primaries = 0, secondaries = 0;
   for (const auto &z : zones) {
     (z.secondary ? secondaries : primaries) += 1;
