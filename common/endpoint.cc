@@ -56,6 +56,17 @@ std::string format_address(const sockaddr *sa) {
   return std::string(buf) + "@" + std::to_string(port);
 }
 
+std::string endpoint_host(const Endpoint &ep) {
+  std::string text = format_address(reinterpret_cast<const sockaddr *>(&ep.addr));
+  return text.substr(0, text.rfind('@'));
+}
+
+uint16_t endpoint_port(const Endpoint &ep) {
+  const auto *sa = reinterpret_cast<const sockaddr *>(&ep.addr);
+  return sa->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in *>(sa)->sin_port)
+                                  : ntohs(reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_port);
+}
+
 std::string format_url_host(const sockaddr *sa) {
   std::string text = format_address(sa);
   auto at = text.rfind('@');

@@ -23,6 +23,10 @@ Result<Endpoint> parse_endpoint(const std::string &text, uint16_t default_port =
 // "192.0.2.1@53" / "2001:db8::1@53" for log lines.
 std::string format_address(const sockaddr *sa);
 
+// The address alone ("127.0.0.1", "::1") and the port of an endpoint.
+std::string endpoint_host(const Endpoint &ep);
+uint16_t endpoint_port(const Endpoint &ep);
+
 // "127.0.0.1:9153" / "[::1]:9153": the host:port part of a URL.
 std::string format_url_host(const sockaddr *sa);
 

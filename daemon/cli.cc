@@ -2,9 +2,6 @@
 // The zone commands of the CLI, over the control API (see cli.h).
 #include "daemon/cli.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <cstdio>
 #include <ctime>
 
@@ -69,21 +66,6 @@ void print_detail(const json &z) {
   }
 }
 
-std::string host_port(const Endpoint &ep, int &port) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  const auto *sa = reinterpret_cast<const sockaddr *>(&ep.addr);
-  if (sa->sa_family == AF_INET) {
-    const auto *v4 = reinterpret_cast<const sockaddr_in *>(sa);
-    inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof(buf));
-    port = ntohs(v4->sin_port);
-  } else {
-    const auto *v6 = reinterpret_cast<const sockaddr_in6 *>(sa);
-    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof(buf));
-    port = ntohs(v6->sin6_port);
-  }
-  return buf;
-}
-
 } // namespace
 
 int zone_command(const ZoneCommand &cmd) {
@@ -96,9 +78,7 @@ int zone_command(const ZoneCommand &cmd) {
     std::fprintf(stderr, "%s: server.http is none: the control API is off\n", cmd.config.c_str());
     return 1;
   }
-  int port = 0;
-  std::string host = host_port(*cfg->http, port);
-  httplib::Client cli(host, port);
+  httplib::Client cli(endpoint_host(*cfg->http), endpoint_port(*cfg->http));
   cli.set_connection_timeout(3);
   cli.set_read_timeout(10);
   httplib::Headers headers;

@@ -232,20 +232,6 @@ bool get_id(const YAML::Node &item, const std::string &section, std::string &id,
   return true;
 }
 
-bool parse_name(const std::string &text, std::vector<uint8_t> &out) {
-  std::string fq = text;
-  if (fq.empty() || fq.back() != '.') {
-    fq += '.';
-  }
-  uint8_t wire[KNOT_DNAME_MAXLEN];
-  if (knot_dname_from_str(wire, fq.c_str(), sizeof(wire)) == nullptr) {
-    return false;
-  }
-  knot_dname_to_lower(wire);
-  out.assign(wire, wire + knot_dname_size(wire));
-  return true;
-}
-
 template <typename F>
 void for_each_item(const YAML::Node &n, const std::string &section, Errors &errs, F f) {
   if (!n.IsSequence()) {
@@ -365,7 +351,7 @@ void load_ns_sets(const YAML::Node &n, Named &named, Errors &errs) {
       check_keys(ns, {"name", "addresses"}, "nameserver-sets[].nameservers[]", errs);
       xfr::NameServer entry;
       auto name = ns["name"];
-      if (!name || !name.IsScalar() || !parse_name(name.as<std::string>(), entry.name)) {
+      if (!name || !name.IsScalar() || !parse_zone_name(name.as<std::string>(), entry.name)) {
         errs.add(name ? name : ns, "nameserver-sets[].nameservers[].name",
                  "missing or not a valid domain name");
         return;
@@ -480,13 +466,10 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
     if (zc.domain.empty() || zc.domain.back() != '.') {
       zc.domain += '.';
     }
-    uint8_t wire[KNOT_DNAME_MAXLEN];
-    if (knot_dname_from_str(wire, zc.domain.c_str(), sizeof(wire)) == nullptr) {
+    if (!parse_zone_name(zc.domain, zc.apex)) {
       errs.add(d, "zones[].domain", "'" + d.as<std::string>() + "' is not a valid domain name");
       continue;
     }
-    knot_dname_to_lower(wire);
-    zc.apex.assign(wire, wire + knot_dname_size(wire));
     if (!seen.insert(zc.apex).second) {
       errs.add(d, "zones[].domain", "zone " + zc.domain + " is listed twice");
       continue;
@@ -582,6 +565,20 @@ Result<Config> load_config(const std::string &path) {
     cfg.workers = std::max(1u, std::thread::hardware_concurrency());
   }
   return cfg;
+}
+
+bool parse_zone_name(const std::string &text, std::vector<uint8_t> &wire) {
+  std::string fq = text;
+  if (fq.empty() || fq.back() != '.') {
+    fq += '.';
+  }
+  uint8_t buf[KNOT_DNAME_MAXLEN];
+  if (knot_dname_from_str(buf, fq.c_str(), sizeof(buf)) == nullptr) {
+    return false;
+  }
+  knot_dname_to_lower(buf);
+  wire.assign(buf, buf + knot_dname_size(buf));
+  return true;
 }
 
 std::vector<std::shared_ptr<const xfr::ZoneSpec>> Config::secondaries() const {

@@ -41,6 +41,9 @@ struct Config {
   std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;
 };
 
+// Zone or host name text (final dot optional) -> lowercase wire format; false if not a name.
+bool parse_zone_name(const std::string &text, std::vector<uint8_t> &wire);
+
 // Loads and validates; on failure the message lists every problem, one per line, each as
 // "FILE:LINE: key: problem".
 Result<Config> load_config(const std::string &path);

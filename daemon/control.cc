@@ -2,9 +2,6 @@
 // HTTP routes of the control plane (see control.h).
 #include "daemon/control.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -53,23 +50,6 @@ void reply_json(httplib::Response &res, int status, const json &body) {
   res.set_content(body.dump(2) + "\n", "application/json");
 }
 
-std::string host_of(const Endpoint &ep) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  const auto *sa = reinterpret_cast<const sockaddr *>(&ep.addr);
-  if (sa->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(sa)->sin_addr, buf, sizeof(buf));
-  } else {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr, buf, sizeof(buf));
-  }
-  return buf;
-}
-
-int port_of(const Endpoint &ep) {
-  const auto *sa = reinterpret_cast<const sockaddr *>(&ep.addr);
-  return sa->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in *>(sa)->sin_port)
-                                  : ntohs(reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_port);
-}
-
 } // namespace
 
 ControlPlane::ControlPlane(StatusSource &status)
@@ -82,7 +62,7 @@ ControlPlane::~ControlPlane() {
 Status ControlPlane::start(const Endpoint &at, const std::string &token) {
   token_ = token;
   routes();
-  if (!server_->bind_to_port(host_of(at), port_of(at))) {
+  if (!server_->bind_to_port(endpoint_host(at), endpoint_port(at))) {
     return fail("cannot listen on " + at.text +
                 " for HTTP (server.http): address in use or not "
                 "local");

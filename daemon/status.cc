@@ -18,20 +18,6 @@ double seconds(int64_t ns) {
 
 } // namespace
 
-bool parse_zone_name(const std::string &text, std::vector<uint8_t> &apex) {
-  std::string fq = text;
-  if (fq.empty() || fq.back() != '.') {
-    fq += '.';
-  }
-  uint8_t wire[KNOT_DNAME_MAXLEN];
-  if (knot_dname_from_str(wire, fq.c_str(), sizeof(wire)) == nullptr) {
-    return false;
-  }
-  knot_dname_to_lower(wire);
-  apex.assign(wire, wire + knot_dname_size(wire));
-  return true;
-}
-
 StatusSource::StatusSource(std::shared_ptr<const Config> cfg, store::Env &env, xfr::Service &xfr,
                            const std::vector<std::unique_ptr<serve::Worker>> &workers)
     : cfg_(std::move(cfg)), env_(env), xfr_(xfr), workers_(workers), txn_(env) {}

@@ -73,7 +73,4 @@ private:
   store::ReadTxn txn_; // gated: never held while the map grows
 };
 
-// Zone name text -> lowercase wire format with the final dot; false if not a name.
-bool parse_zone_name(const std::string &text, std::vector<uint8_t> &apex);
-
 } // namespace holdfast::daemon
