@@ -75,12 +75,14 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
   uint16_t rcode = KNOT_RCODE_NOERROR, tsig_rcode = 0;
   std::string why;
   const Master *master = nullptr;
-  if (knot_pkt_qtype(query) != KNOT_RRTYPE_SOA) {
+  // Not a zone we are a secondary for: NOTAUTH without AA, as Knot DNS answers (whatever the
+  // QTYPE), so that serving a zone as a primary answers the same as before any reload.
+  if (it == zones.end()) {
+    rcode = KNOT_RCODE_NOTAUTH;
+    why = "not a secondary zone here";
+  } else if (knot_pkt_qtype(query) != KNOT_RRTYPE_SOA) {
     rcode = KNOT_RCODE_FORMERR; // RFC 1996 3.7: QTYPE SOA
     why = "QTYPE is not SOA";
-  } else if (it == zones.end()) {
-    rcode = KNOT_RCODE_NOTAUTH; // not a secondary zone of ours
-    why = "not a secondary zone here";
   } else {
     master = authorize(*it->second, query, remote, rcode, tsig_rcode, why);
     if (master != nullptr) {
@@ -111,7 +113,9 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
              from, serial_text);
     queue_.push(ZoneEvent{ZoneEvent::Kind::kNotify, apex, serial});
   }
-  knot_wire_set_aa(resp->wire);
+  if (it != zones.end()) {
+    knot_wire_set_aa(resp->wire); // authoritative for the zone named
+  }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode));
   // Sign with the master's key; a TSIG failure gets the unsigned error TSIG (RFC 8945 5.3.2).
   const TsigKey *key = master != nullptr ? master->key.get() : nullptr;
