@@ -12,6 +12,12 @@
 namespace holdfast::serve {
 namespace {
 
+// Counters have one writer (their worker): a relaxed load and store, no locked instruction
+// on the query path; readers (/metrics) see monotonic totals.
+inline void bump(std::atomic<uint64_t> &c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 // Header-only error response (the question could not be trusted): copies ID, opcode and RD.
 size_t header_error(const uint8_t *query, uint8_t *out, uint8_t rcode) {
   std::memset(out, 0, KNOT_WIRE_HEADER_SIZE);
@@ -132,10 +138,10 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   if (n >= KNOT_WIRE_HEADER_SIZE) {
     // The header's RCODE (an extended one, BADVERS, is counted by respond() as it knows it).
     if (!counted_) {
-      counters_.rcode[knot_wire_get_rcode(out)].fetch_add(1, std::memory_order_relaxed);
+      bump(counters_.rcode[knot_wire_get_rcode(out)]);
     }
     if (knot_wire_get_tc(out)) {
-      counters_.truncated.fetch_add(1, std::memory_order_relaxed);
+      bump(counters_.truncated);
     }
   }
   counted_ = false;
@@ -271,12 +277,10 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
   }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
-  counters_.rcode[std::min<size_t>(rcode, QueryCounters::kRcodes - 1)].fetch_add(
-      1, std::memory_order_relaxed);
+  bump(counters_.rcode[std::min<size_t>(rcode, QueryCounters::kRcodes - 1)]);
   counted_ = true;
   uint16_t qtype = knot_pkt_qtype(query);
-  (qtype < 256 ? counters_.qtype[qtype] : counters_.qtype_other)
-      .fetch_add(1, std::memory_order_relaxed);
+  bump(qtype < 256 ? counters_.qtype[qtype] : counters_.qtype_other);
   encode(resp, plan);
   if (edns) {
     knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
