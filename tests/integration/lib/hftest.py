@@ -37,16 +37,17 @@ def log(msg):
 _T0 = time.monotonic()
 
 
-def free_port():
-    """A port on 127.0.0.1 that is free for both UDP and TCP right now."""
+def free_port(host=HOST):
+    """A port on `host` (127.0.0.1 by default; any 127.0.0.0/8 address works on Linux) that is
+    free for both UDP and TCP right now."""
     for _ in range(100):
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            tcp.bind((HOST, 0))
+            tcp.bind((host, 0))
             port = tcp.getsockname()[1]
             udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
-                udp.bind((HOST, port))
+                udp.bind((host, port))
             except OSError:
                 continue
             finally:
@@ -80,6 +81,9 @@ def write_config(path, port, storage, zones, workers=1, log_level="info", server
 class Holdfast:
     """One `holdfast run -c CONFIG` process; stderr goes to log_path (appended per start)."""
 
+    # Run in the child before exec (e.g. knotmaster.die_with_parent); None: nothing.
+    preexec_fn = None
+
     def __init__(self, binary, config, port, log_path):
         self.binary = binary
         self.config = config
@@ -104,7 +108,8 @@ class Holdfast:
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen([self.binary, "run", "-c", self.config],
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=self.preexec_fn)
         _LIVE.append(self)
         return self
 

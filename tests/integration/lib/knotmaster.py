@@ -26,6 +26,8 @@ import socket
 import subprocess
 import time
 
+import hftest  # noqa: E402  (same directory: lib/ is on sys.path for every test)
+
 import dns.exception
 import dns.flags
 import dns.message
@@ -38,26 +40,6 @@ READY_TIMEOUT = 20.0
 
 # Every KnotMaster started in this process, so that a failing test still kills them all.
 _LIVE = []
-
-
-def free_port_at(host):
-    """A port on `host` (any 127.0.0.0/8 address works on Linux) free for UDP and TCP."""
-    for _ in range(100):
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            tcp.bind((host, 0))
-            port = tcp.getsockname()[1]
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                udp.bind((host, port))
-            except OSError:
-                continue
-            finally:
-                udp.close()
-            return port
-        finally:
-            tcp.close()
-    raise RuntimeError("no free port found on %s" % host)
 
 
 def zone_text(origin, serial, body, ttl=3600, soa=(3600, 600, 86400, 300),
@@ -93,7 +75,7 @@ class KnotMaster:
         self.workdir = os.path.join(workdir, name)
         self.name = name
         self.host = host
-        self.port = port or free_port_at(host)
+        self.port = port or hftest.free_port(host)
         self.notify_to = notify_to
         self.key = key
         self.tcp_io_timeout = tcp_io_timeout

@@ -33,18 +33,7 @@ class Holdfast(hftest.Holdfast):
     """hftest.Holdfast whose process also dies with the test process (PR_SET_PDEATHSIG), so a
     CTest timeout, which SIGKILLs the test, leaves no server behind."""
 
-    def start(self):
-        if self.proc is not None and self.proc.poll() is None:
-            raise RuntimeError("holdfast already running")
-        self._log = open(self.log_path, "ab")
-        self._log_offset = self._log.tell()
-        self.started_at = time.monotonic()
-        self.proc = subprocess.Popen([self.binary, "run", "-c", self.config],
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=knotmaster.die_with_parent)
-        hftest._LIVE.append(self)
-        return self
+    preexec_fn = staticmethod(knotmaster.die_with_parent)
 
 
 class Env:
