@@ -23,17 +23,11 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
            DNS and /healthz answered, clean stop (skipped when not root)
 """
 
-import argparse
 import os
-import shutil
-import signal
 import sys
-import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import PROMTOOL, hftest, knotmaster, log  # noqa: E402
+from ctllib import PROMTOOL, hftest, knotmaster  # noqa: E402
 
 import case_api  # noqa: E402
 import case_cli  # noqa: E402
@@ -53,63 +47,12 @@ def cleanup():
     hftest.cleanup_all()
 
 
-def run_case(name, binary, keep):
-    tmp = tempfile.mkdtemp(prefix="hf-ctl-%s-" % name)
-    log("=== %s (workdir %s)" % (name, tmp))
-    t0 = time.monotonic()
-    try:
-        CASES[name](tmp, binary)
-        log("=== %s: PASS (%.1f s)" % (name, time.monotonic() - t0))
-        return True
-    except AssertionError as e:
-        log("=== %s: FAIL (%.1f s): %s" % (name, time.monotonic() - t0, e))
-    except Exception as e:  # noqa: BLE001 - any error fails the case with its message
-        log("=== %s: ERROR (%.1f s): %s: %s" % (name, time.monotonic() - t0,
-                                                 type(e).__name__, e))
-        traceback.print_exc()
-    finally:
-        cleanup()
-        if keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if not keep:
-        log("(run again with --keep to inspect the logs)")
-    return False
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--holdfast", required=True, help="path to the holdfast binary")
-    ap.add_argument("--case", action="append", choices=sorted(CASES),
-                    help="run only this case (repeatable)")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dirs (logs, stores)")
-    args = ap.parse_args()
-    if not os.access(args.holdfast, os.X_OK):
-        log("FAIL: holdfast binary %s not found" % args.holdfast)
-        sys.exit(1)
-    for tool, package in ((knotmaster.KNOTD, "knot"), (knotmaster.KNOTC, "knot"),
-                          (PROMTOOL, "prometheus")):
-        if not os.access(tool, os.X_OK):
-            log("FAIL: %s not found (Debian package %s)" % (tool, package))
-            sys.exit(1)
-
-    # CTest's timeout sends SIGTERM: turn it into SystemExit so the `finally` blocks kill
-    # holdfast and knotd.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    names = args.case or list(CASES)
-    results = {}
-    try:
-        for name in names:
-            results[name] = run_case(name, os.path.abspath(args.holdfast), args.keep)
-    finally:
-        cleanup()
-    for name in names:
-        log("%-8s %s" % (name, "PASS" if results.get(name) else "FAIL"))
-    ok = all(results.get(n) for n in names)
-    log("PASS" if ok else "FAILED")
-    sys.exit(0 if ok else 1)
+    knot = "Debian package knot"
+    hftest.run_cases(__doc__, CASES,
+                     tools=[(knotmaster.KNOTD, knot), (knotmaster.KNOTC, knot),
+                            (PROMTOOL, "Debian package prometheus")],
+                     cleanup=cleanup, prefix="hf-ctl-")
 
 
 if __name__ == "__main__":

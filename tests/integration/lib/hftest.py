@@ -287,13 +287,7 @@ def query(port, qname, qtype="SOA", timeout=1.0, sock=None):
 
 def soa_serial(port, zone, timeout=1.0):
     """The serial of an authoritative NOERROR SOA answer, else None."""
-    resp = query(port, zone, "SOA", timeout=timeout)
-    if resp is None or resp.rcode() != dns.rcode.NOERROR or not resp.flags & dns.flags.AA:
-        return None
-    for rrset in resp.answer:
-        if rrset.rdtype == dns.rdatatype.SOA:
-            return rrset[0].serial
-    return None
+    return answer_soa_serial(query(port, zone, "SOA", timeout=timeout))
 
 
 def authority_serial(resp):
@@ -726,3 +720,72 @@ class DnsperfLoad:
                 counts = out["per_query"].setdefault((parts[2], parts[3]), {})
                 counts[parts[1]] = counts.get(parts[1], 0) + 1
         return out
+
+
+def answer_soa_serial(resp):
+    """The serial of an authoritative NOERROR SOA answer in `resp`, else None."""
+    if resp is None or resp.rcode() != dns.rcode.NOERROR or not resp.flags & dns.flags.AA:
+        return None
+    for rrset in resp.answer:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return rrset[0].serial
+    return None
+
+
+def run_cases(description, cases, tools=(), cleanup=cleanup_all, prefix="hf-"):
+    """The command line of a multi-case integration test: --holdfast BINARY, --case NAME
+    (repeatable; default all), --keep. Checks that `tools` ((path, Debian package) pairs) are
+    there, runs each case fn(tmpdir, binary) in its own temp dir, calls `cleanup` after each
+    (killing what it started), prints a summary and exits 0 only if every case passed."""
+    import argparse
+    import shutil
+    import tempfile
+    import traceback
+    ap = argparse.ArgumentParser(description=description,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--holdfast", required=True, help="path to the holdfast binary")
+    ap.add_argument("--case", action="append", choices=sorted(cases),
+                    help="run only this case (repeatable)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dirs (logs, stores)")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.holdfast)
+    for tool, package in [(binary, "holdfast, build it first")] + list(tools):
+        if not os.access(tool, os.X_OK):
+            log("FAIL: %s not found (%s)" % (tool, package))
+            sys.exit(1)
+    # CTest's timeout sends SIGTERM: turn it into SystemExit so the `finally` blocks kill
+    # what the case started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    names = args.case or list(cases)
+    results = {}
+    try:
+        for name in names:
+            tmp = tempfile.mkdtemp(prefix="%s%s-" % (prefix, name))
+            log("=== %s (workdir %s)" % (name, tmp))
+            t0 = time.monotonic()
+            results[name] = False
+            try:
+                cases[name](tmp, binary)
+                results[name] = True
+                log("=== %s: PASS (%.1f s)" % (name, time.monotonic() - t0))
+            except AssertionError as e:
+                log("=== %s: FAIL (%.1f s): %s" % (name, time.monotonic() - t0, e))
+            except Exception as e:  # noqa: BLE001 - any error fails the case with its message
+                log("=== %s: ERROR (%.1f s): %s: %s" % (name, time.monotonic() - t0,
+                                                         type(e).__name__, e))
+                traceback.print_exc()
+            finally:
+                cleanup()
+                if args.keep:
+                    log("kept %s" % tmp)
+                else:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    if not results[name]:
+                        log("(run again with --keep to inspect the logs)")
+    finally:
+        cleanup()
+    for name in names:
+        log("%-10s %s" % (name, "PASS" if results.get(name) else "FAIL"))
+    ok = all(results.get(n) for n in names)
+    log("PASS" if ok else "FAILED")
+    sys.exit(0 if ok else 1)

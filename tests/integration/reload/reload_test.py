@@ -27,16 +27,13 @@ Run: reload_test.py --holdfast build/holdfast [--keep]
 Needs knotd/knotc (Debian package knot), dnsperf (Debian package dnsperf) and dnspython.
 """
 
-import argparse
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -385,42 +382,18 @@ def run(tmp, binary):
     w.knot.stop()
 
 
+def cleanup():
+    knotmaster.cleanup_all()
+    hftest.cleanup_all()
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--holdfast", required=True, help="path to the holdfast binary")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, configs)")
-    args = ap.parse_args()
-    for tool in (knotmaster.KNOTD, knotmaster.KNOTC, shutil.which("dnsperf") or "/usr/bin/dnsperf"):
-        if not os.access(tool, os.X_OK):
-            log("FAIL: %s not found (Debian packages knot, dnsperf)" % tool)
-            sys.exit(1)
-    # CTest's timeout sends SIGTERM: turn it into SystemExit so the finally blocks run.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    binary = os.path.abspath(args.holdfast)
-    tmp = tempfile.mkdtemp(prefix="hf-reload-")
-    log("workdir %s" % tmp)
-    t0 = time.monotonic()
-    ok = False
-    try:
-        run(tmp, binary)
-        ok = True
-    except AssertionError as e:
-        log("FAIL: %s" % e)
-    except Exception as e:  # noqa: BLE001 - any error fails the test with its message
-        log("ERROR: %s: %s" % (type(e).__name__, e))
-        traceback.print_exc()
-    finally:
-        knotmaster.cleanup_all()
-        hftest.cleanup_all()
-        if args.keep:
-            log("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not ok:
-                log("(run again with --keep to inspect the logs)")
-    log("%s (%.1f s)" % ("PASS" if ok else "FAILED", time.monotonic() - t0))
-    sys.exit(0 if ok else 1)
+    hftest.run_cases(__doc__, {"reload": run},
+                     tools=[(knotmaster.KNOTD, "Debian package knot"),
+                            (knotmaster.KNOTC, "Debian package knot"),
+                            (shutil.which("dnsperf") or "/usr/bin/dnsperf",
+                             "Debian package dnsperf")],
+                     cleanup=cleanup, prefix="hf-reload-")
 
 
 if __name__ == "__main__":
