@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake pkg-config libknot-dev libuv1-dev liblmdb-dev 
 # kdig and curl for the queries scripts/run.sh suggests; knotd as its local hidden master.
 run_pkgs=(knot-dnsutils knot curl)
 test_pkgs=(knot nsd dnsperf lmdb-utils python3 python3-dnspython procps util-linux iproute2
-           prometheus)
+           prometheus bind9-utils bind9-dnsutils)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
