@@ -4,6 +4,9 @@
 # (UDP, TCP), memory with a 1 M-record zone, and time from process start to the first answer.
 # Then, as secondaries of one knotd master, the time and peak RSS to serve that zone by AXFR and
 # the NOTIFY-to-served lag of one-record changes (scripts/bench/xfr_bench.py; --no-xfr skips it).
+# The DNSSEC part serves the same zone signed (NSEC3, 0 extra iterations, no salt; signed once with
+# BIND's dnssec-signzone and cached, scripts/bench/dnssec.py) and measures DO-bit queries over UDP
+# after checking that each server's answers carry valid RRSIGs and NSEC3 proofs.
 #
 # Layout: the server is pinned to one core with one worker, dnsperf to the other core. Servers
 # take turns in each round (the order rotates), each freshly started, warmed up for 1 s, then
@@ -30,6 +33,17 @@ usage: scripts/bench.sh [options]
   --xfr, --no-xfr     run (default) or skip the zone transfer part (servers as secondaries of a
                       knotd master: AXFR start-to-served time and peak RSS, NOTIFY->served lag)
   --xfr-rounds N      rounds of the transfer part (default 2)
+  --dnssec, --no-dnssec
+                      run (default) or skip the signed-zone part: the same zone signed (ECDSA
+                      P-256, NSEC3 with 0 extra iterations and no salt), DO-bit queries over UDP
+                      (dnsperf -D) with the same query mix, --rounds x --duration per server;
+                      each server's DO answers are checked first (RRSIGs validate, NXDOMAIN and
+                      NODATA carry NSEC3 proofs) and a warning is printed if they do not
+  --dnssec-only       only the signed-zone part (no unsigned throughput, 1M or transfer parts)
+  --dnssec-modes LIST nsec3 (default), nsec, or nsec3,nsec: one signed table per mode
+  --sign-cache DIR    where signed zones are kept between runs, keyed by the zone's content
+                      (default ${XDG_CACHE_HOME:-~/.cache}/holdfast-bench; signing 100k names
+                      takes ~10 s per mode, done again when signatures have < 10 days left)
   --server-cpu N      core for the server (default 0)
   --client-cpu N      core for dnsperf (default 1)
   --udp-load C,Q      dnsperf clients,outstanding for UDP (default 4,200)
@@ -47,6 +61,7 @@ TOOL=("$PY" "$HERE/benchtool.py")
 
 rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0 xfr=1 xfr_rounds=2 xfr_changes=5
 servers="knotd,nsd,holdfast" holdfast="$REPO/build/holdfast" results_copy=""
+plain=1 dnssec=1 dnssec_modes="nsec3" sign_cache="${XDG_CACHE_HOME:-$HOME/.cache}/holdfast-bench"
 server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,6 +76,11 @@ while [ $# -gt 0 ]; do
     --xfr) xfr=1 ;;
     --no-xfr) xfr=0 ;;
     --xfr-rounds) xfr_rounds="$2"; shift ;;
+    --dnssec) dnssec=1 ;;
+    --no-dnssec) dnssec=0 ;;
+    --dnssec-only) dnssec=1 plain=0 big=0 xfr=0 ;;
+    --dnssec-modes) dnssec_modes="$2"; shift ;;
+    --sign-cache) sign_cache="$2"; shift ;;
     --server-cpu) server_cpu="$2"; shift ;;
     --client-cpu) client_cpu="$2"; shift ;;
     --udp-load) udp_load="$2"; shift ;;
@@ -76,6 +96,13 @@ done
 for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu" "$xfr_rounds"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: '$n' is not a whole number" >&2; exit 2; }
 done
+modes=()
+IFS=, read -r -a modes <<<"$dnssec_modes"
+for m in "${modes[@]}"; do
+  [[ "$m" == nsec3 || "$m" == nsec ]] \
+    || { echo "bench: --dnssec-modes takes nsec3 and/or nsec" >&2; exit 2; }
+done
+[ "$rounds" -gt 0 ] || dnssec=0   # like the unsigned throughput part, it runs --rounds rounds
 [[ "$udp_load,$tcp_load" =~ ^[0-9]+,[0-9]+,[0-9]+,[0-9]+$ ]] \
   || { echo "bench: --udp-load/--tcp-load take CLIENTS,OUTSTANDING" >&2; exit 2; }
 
@@ -91,6 +118,11 @@ bash "$REPO/scripts/setup.sh" --test >&2
 for tool in knotd nsd dnsperf taskset; do
   command -v "$tool" >/dev/null || die "$tool not found after setup.sh"
 done
+if [ "$dnssec" = 1 ]; then
+  for tool in dnssec-keygen dnssec-signzone; do
+    command -v "$tool" >/dev/null || die "$tool (bind9-utils) not found after setup.sh"
+  done
+fi
 "$PY" -c 'import dns.message' 2>/dev/null || die "python3-dnspython missing for $PY"
 ncpu=$(nproc --all)
 if [ "$server_cpu" -ge "$ncpu" ] || [ "$client_cpu" -ge "$ncpu" ] \
@@ -166,12 +198,28 @@ done
 # --- zones ---------------------------------------------------------------------------------------
 DATA="$T/data"
 mkdir -p "$DATA" "$T/logs"
-log "generating $names-name zone and $records-record zone in $DATA"
+what="the $names-name zone"
+[ "$big" = 1 ] && what+=" and the $records-record zone"
+log "generating $what in $DATA"
 "$PY" "$HERE/gen_zone.py" --origin "$ORIGIN" --names "$names" --seed 1 \
   --zone-out "$DATA/small.zone" --queries-out "$DATA/small.queries" --queries 200000 >&2
 if [ "$big" = 1 ]; then
   "$PY" "$HERE/gen_zone.py" --origin "$ORIGIN" --records "$records" --seed 2 \
     --zone-out "$DATA/big.zone" --queries-out "$DATA/big.queries" --queries 100000 >&2
+fi
+
+# The signed copies (one per mode), from the cache when this zone was signed before.
+declare -A SIGNED DNSKEY
+if [ "$dnssec" = 1 ]; then
+  for m in "${modes[@]}"; do
+    log "signing the $names-name zone ($m; cache: $sign_cache)"
+    out=$("$PY" "$HERE/dnssec.py" sign --zone "$DATA/small.zone" --origin "$ORIGIN" --mode "$m" \
+          --cache "$sign_cache") || die "signing the zone ($m) failed"
+    SIGNED[$m]=$(sed -n 's/.*path=\([^ ]*\).*/\1/p' <<<"$out")
+    DNSKEY[$m]=$(sed -n 's/.*dnskey=\([^ ]*\).*/\1/p' <<<"$out")
+    log "signed zone ($m): $out"
+    record sign "sign_$m" "$out"
+  done
 fi
 
 # --- per-server configuration: conf_NAME DIR PORT ZONEFILE sets CMD ------------------------------
@@ -333,15 +381,21 @@ if [[ " ${active[*]} " == *" holdfast "* ]]; then
 fi
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 header="knotd $v_knot, nsd $v_nsd, dnsperf $v_perf, holdfast $v_hf; $cpu_model;"
-header+=" $names names, ${rounds}x${duration}s rounds, UDP load $udp_load, TCP load $tcp_load"
+header+=" $names names, ${rounds}x${duration}s rounds, UDP load $udp_load"
+[ "$plain" = 1 ] && header+=", TCP load $tcp_load"
 [ "$big" = 1 ] && header+=", big zone $records records"
+[ "$dnssec" = 1 ] && header+=", signed: ${modes[*]}"
 
-total_est=$(( ${#active[@]} * rounds * (2 * duration + 4) ))
-log "servers: ${active[*]}; throughput phase ~${total_est}s"
+plain_rounds=$rounds
+[ "$plain" = 1 ] || plain_rounds=0
+total_est=$(( ${#active[@]} * plain_rounds * (2 * duration + 4) ))
+[ "$dnssec" = 1 ] \
+  && total_est=$(( total_est + ${#active[@]} * ${#modes[@]} * rounds * (duration + 5) ))
+log "servers: ${active[*]}; throughput phases ~${total_est}s"
 
 # --- throughput: rounds, servers alternating -----------------------------------------------------
 failed=" "
-for ((r = 0; r < rounds; r++)); do
+for ((r = 0; r < plain_rounds; r++)); do
   order=()
   for ((i = 0; i < ${#active[@]}; i++)); do
     order+=("${active[(i + r) % ${#active[@]}]}")
@@ -369,6 +423,63 @@ for ((r = 0; r < rounds; r++)); do
     stop_server
   done
 done
+
+# --- signed zone: DO-bit queries over UDP, rounds, servers alternating ----------------------------
+# The same zone signed, the same query file (answers, CNAMEs and referrals, 10 % NXDOMAIN, 10 %
+# NODATA), every query with the DO bit. In the first round each server's answers are checked
+# (dnssec.py check); a server whose answers lack RRSIGs or NSEC3 proofs is still measured, but
+# warned about here and flagged in the table, since a fast incomplete answer proves nothing.
+if [ "$dnssec" = 1 ]; then
+  for ((r = 0; r < rounds; r++)); do
+    order=()
+    for ((i = 0; i < ${#active[@]}; i++)); do
+      order+=("${active[(i + r) % ${#active[@]}]}")
+    done
+    log "signed round $((r + 1))/$rounds: ${order[*]} (${modes[*]})"
+    for s in "${order[@]}"; do
+      for m in "${modes[@]}"; do
+        [[ "$failed" == *" $s-$m "* ]] && continue
+        kind=""
+        [ "$r" = 0 ] && kind="start_$m"
+        if ! start_server "$s" "$T/$s-$m" "${SIGNED[$m]}" "$kind"; then
+          note "$s" "failed to serve the signed ($m) zone; left out"
+          failed+="$s-$m "
+          continue
+        fi
+        if [ "$r" = 0 ]; then
+          if bg_wait "$PY" "$HERE/dnssec.py" check --port "$SRV_PORT" --origin "$ORIGIN" \
+               --mode "$m" --dnskey "${DNSKEY[$m]}" --canary "$CANARY" \
+               --queries "$DATA/small.queries" >"$T/step.out" 2>"$T/$s-$m/check.log"; then
+            out=$(<"$T/step.out")
+            record "$s" "dnssec_${m}_check" "$out"
+            if [[ "$out" == ok=1* ]]; then
+              log "$s: DO answers on the signed ($m) zone check out: $out"
+            else
+              log "WARNING: $s: DO answers on the signed ($m) zone lack DNSSEC records: $out"
+              sed 's/^/    /' "$T/$s-$m/check.log" >&2
+              # (the note goes under the report; the line above already said it here)
+              printf '%s\tnote\t%s\n' "$s" "WARNING: DO answers on the signed $m zone fail\
+ the check ($out); its signed QPS is not comparable (details in the progress output)" \
+                >>"$RESULTS"
+            fi
+          else
+            note "$s" "WARNING: the DNSSEC answer check could not run ($m)"
+            cat "$T/$s-$m/check.log" >&2 || true
+          fi
+        fi
+        perf "$s-$m" udp "$DATA/small.queries" --duration 1 --dnssec || true   # warm-up
+        if perf "$s-$m" udp "$DATA/small.queries" --duration "$duration" --dnssec; then
+          out=$(<"$T/step.out")
+          record "$s" "dnssec_$m" "round=$r $out"
+          log "$s signed $m udp DO: $out"
+        else
+          note "$s" "dnsperf on the signed ($m) zone failed in round $((r + 1))"
+        fi
+        stop_server
+      done
+    done
+  done
+fi
 
 # --- memory and restart with the big zone --------------------------------------------------------
 if [ "$big" = 1 ]; then

@@ -215,6 +215,8 @@ def cmd_perf(args):
         cmd += ["-l", str(args.duration)]
     if args.maxruns:
         cmd += ["-n", str(args.maxruns)]
+    if args.dnssec:
+        cmd.append("-D")  # DO bit (and EDNS)
     cpu0 = tree_cpu_seconds(args.pid)
     srv_core0, cli_core0 = core_ticks(args.server_cpu), core_ticks(args.client_cpu)
     w0 = time.monotonic()
@@ -309,12 +311,14 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
-def cmd_report(args):
-    rows = load_results(args.results)
-    servers = [s for s in args.servers.split(",") if s]
+PLAIN_KINDS = {"udp", "tcp", "mem_load", "mem_restart", "start_100k", "start_1m_load",
+               "start_1m_restart"}
+DNSSEC_MODES = {"nsec3": "NSEC3 (SHA-1, 0 extra iterations, no salt, no opt-out)",
+                "nsec": "NSEC"}
+
+
+def plain_report(rows, servers, out):
     base = median_of(rows, "knotd", "udp", "us_per_q")
-    out = []
-    out.append(f"# {args.header}")
     head = ["server", "udp_qps", "udp_us/q", "tcp_qps", "tcp_us/q", "ratio_cpu_udp",
             "rss_1M_MiB", "pss_1M_MiB", "first_answer_s"]
     table = []
@@ -395,6 +399,95 @@ def cmd_report(args):
             elif codes and rcode_differs(ref[1], rcode_mix(codes)):
                 flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
             out.append(f"{s:<9} {proto}  {codes or '-'}{flag}")
+
+
+def dnssec_report(rows, servers, mode, out):
+    """The signed-zone table: DO-bit queries over UDP, the same columns as the UDP table."""
+    kind, check, start = f"dnssec_{mode}", f"dnssec_{mode}_check", f"start_{mode}"
+    base_qps = median_of(rows, "knotd", kind, "qps")
+    base_us = median_of(rows, "knotd", kind, "us_per_q")
+    signed = first_of(rows, "sign", f"sign_{mode}", "seconds")
+    how = ("" if signed is None else "; signed zone from the cache"
+           if first_of(rows, "sign", f"sign_{mode}", "cached") == "1"
+           else f"; signed in {float(signed):.0f} s")
+    out.append(f"# signed zone, {DNSSEC_MODES[mode]}, ECDSA P-256{how}")
+    out.append("# DO-bit queries over UDP (dnsperf -D), the same query mix as the UDP table; "
+               "medians over rounds; ratios to knotd")
+    head = ["server", "qps", "us/q", "ratio_qps", "ratio_cpu", "us/q_by_round", "softirq_us/q",
+            "srv_util%", "dnsperf_util%", "srv_core_other%", "client_core_other%",
+            "resp_bytes", "load_s", "dnssec_answers"]
+    table, others, verdicts = [], [], {}
+    for s in servers:
+        qps = median_of(rows, s, kind, "qps")
+        us = median_of(rows, s, kind, "us_per_q")
+        by_round = [kv["us_per_q"] for x, k, kv in rows if x == s and k == kind]
+        med = {key: median_of(rows, s, kind, key) for key in
+               ("softirq_us_per_q", "server_util", "client_util", "srv_core_other",
+                "cli_core_other", "avg_resp")}
+        others += [v for v in (med["srv_core_other"], med["cli_core_other"]) if v is not None]
+        ok = first_of(rows, s, check, "ok")
+        if ok is None:
+            verdict = "-"
+        elif ok == "1":
+            verdict = f"ok ({first_of(rows, s, check, 'checked')} checked)"
+        else:
+            verdict = (f"BAD: {first_of(rows, s, check, 'bad')}/"
+                       f"{first_of(rows, s, check, 'checked')} "
+                       f"({first_of(rows, s, check, 'failing') or '?'})")
+        verdicts[s] = ok
+        load = first_of(rows, s, start, "seconds")
+        if qps is None and ok is None and load is None:
+            continue
+        table.append([
+            s, fmt(qps, ".0f"), fmt(us, ".2f"),
+            fmt(qps / base_qps if (qps is not None and base_qps) else None, ".2f"),
+            fmt(us / base_us if (us is not None and base_us) else None, ".2f"),
+            "/".join(f"{float(x):.2f}" for x in by_round) or "-",
+            fmt(med["softirq_us_per_q"], ".2f"), fmt(med["server_util"], ".0f"),
+            fmt(med["client_util"], ".0f"), fmt(med["srv_core_other"], ".0f"),
+            fmt(med["cli_core_other"], ".0f"), fmt(med["avg_resp"], ".0f"),
+            fmt(float(load) if load else None, ".3f"), verdict])
+    out += align([head] + table)
+    if others and max(others) >= 10:
+        out.append(f"# warning: other processes took up to {max(others):.0f}% of a benchmark "
+                   "core: QPS is not comparable between servers; CPU per query holds up better")
+    if "holdfast" in servers:
+        hf = median_of(rows, "holdfast", kind, "qps")
+        if hf is None or not base_qps:
+            line = "not measured (needs holdfast and knotd)"
+        else:
+            r = hf / base_qps
+            if verdicts.get("holdfast") == "1":
+                line = f"{'met' if r >= 1.0 else 'NOT met'} ({r:.2f}x)"
+            else:
+                line = (f"NOT met: holdfast's DO answers fail the DNSSEC check (dnssec_answers), "
+                        f"so its {r:.2f}x does not count")
+        out.append(f"# holdfast goal: signed DO QPS >= 1.0x knotd: {line}")
+    out.append(f"# response codes, signed {mode.upper()} (first round)")
+    ref = None
+    for s in servers:
+        codes = first_of(rows, s, kind, "rcodes")
+        if codes is None:
+            continue
+        flag = ""
+        if ref is None:
+            ref = (s, rcode_mix(codes))
+        elif rcode_differs(ref[1], rcode_mix(codes)):
+            flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
+        out.append(f"{s:<9} {codes}{flag}")
+
+
+def cmd_report(args):
+    rows = load_results(args.results)
+    servers = [s for s in args.servers.split(",") if s]
+    out = [f"# {args.header}"]
+    if any(k in PLAIN_KINDS for _, k, _ in rows):
+        plain_report(rows, servers, out)
+    for mode in DNSSEC_MODES:
+        if any(k == f"dnssec_{mode}" or k == f"dnssec_{mode}_check" for _, k, _ in rows):
+            if len(out) > 1:
+                out.append("")
+            dnssec_report(rows, servers, mode, out)
     with open(args.results) as f:
         for line in f:
             if "\tnote\t" in line:
@@ -449,6 +542,7 @@ def main():
     p.add_argument("--clients", type=int, default=1)
     p.add_argument("--outstanding", type=int, default=100)
     p.add_argument("--query-timeout", type=float, default=2)
+    p.add_argument("--dnssec", action="store_true", help="set the DO bit (dnsperf -D)")
     p.add_argument("--client-cpu", default="1")
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--log")
