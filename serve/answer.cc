@@ -3,6 +3,9 @@
 // RFC 6672 DNAME; collects RRsets into a Plan (encoding is encode.cc's job).
 #include "serve/answer.h"
 
+#include "serve/answer_ctx.h"
+#include "store/dnssec.h"
+
 #include <cstring>
 
 #include "common/knot.h"
@@ -28,8 +31,46 @@ bool Plan::contains(Section s, const knot_dname_t *owner, uint16_t type) const {
   return false;
 }
 
+namespace detail {
+
+PlanRR make_rr(const Name &owner, const store::RRsetView &v, uint16_t flags) {
+  PlanRR p{};
+  knot_rrset_init(&p.rr, const_cast<knot_dname_t *>(owner.ptr), v.type, KNOT_CLASS_IN, v.ttl);
+  p.rr.rrs = v.rrs;
+  p.hint = owner.pos != 0 ? owner.pos : uint16_t{KNOT_COMPR_HINT_NONE};
+  p.flags = flags;
+  return p;
+}
+
+bool put(Ctx &c, Section s, const PlanRR &rr, const store::NodeView *src) {
+  auto si = static_cast<size_t>(s);
+  uint8_t index = c.plan.count[si];
+  if (!c.plan.add(s, rr)) {
+    return false;
+  }
+  knot_rdataset_t sigs;
+  if (c.dnssec && src != nullptr && rr.rr.type != KNOT_RRTYPE_RRSIG &&
+      c.sig_count < std::size(c.sigs) && store::rrsigs_covering(*src, rr.rr.type, sigs)) {
+    uint32_t ttl = rr.rr.ttl;
+    if ((rr.flags & KNOT_PF_SOAMINTTL) != 0) {
+      ttl = std::min(ttl, knot_soa_minimum(rr.rr.rrs.rdata)); // as the SOA is written
+    }
+    c.sigs[c.sig_count++] = PendingSig{static_cast<uint8_t>(si), index, ttl, sigs};
+  }
+  return true;
+}
+
+const knot_dname_t *key_name(Ctx &c, const NameKey &key) {
+  auto *out = static_cast<uint8_t *>(c.mm->alloc(c.mm->ctx, KNOT_DNAME_MAXLEN));
+  key_to_name(key, c.zone.apex, out);
+  return out;
+}
+
+} // namespace detail
+
 namespace {
 
+using namespace detail; // NOLINT(google-build-using-namespace): this file's own helpers
 using store::kFlagBelowDname;
 using store::kFlagDelegation;
 using store::kFlagDname;
@@ -38,48 +79,6 @@ using store::kFlagWildcardChild;
 using store::NodeView;
 using store::RRsetView;
 
-// CNAME/DNAME hops followed inside the zone before the answer stops (loops included); the
-// resolver follows the rest (RFC 1034 5.3.3). Knot DNS uses the same bound.
-constexpr int kMaxChain = 5;
-
-// A name being answered for: where its bytes are and where they sit in the response, if they
-// are part of the question (then owners are written as compression pointers, preserving the
-// client's 0x20 case).
-struct Name {
-  const uint8_t *ptr;
-  uint16_t pos; // offset of ptr in the response, 0 when not in it
-
-  Name suffix(unsigned skip) const {
-    Name n = *this;
-    for (unsigned i = 0; i < skip; ++i) {
-      unsigned step = *n.ptr + 1;
-      n.ptr += step;
-      if (n.pos != 0) {
-        n.pos = static_cast<uint16_t>(n.pos + step);
-      }
-    }
-    return n;
-  }
-};
-
-struct Ctx {
-  store::Reader &reader;
-  const store::ZoneHandle &zone;
-  const Question &q;
-  Plan &plan;
-  knot_mm_t *mm;
-  unsigned apex_labels;
-  int hops = 0;
-};
-
-PlanRR make_rr(const Name &owner, const RRsetView &v, uint16_t flags = KNOT_PF_NULL) {
-  PlanRR p{};
-  knot_rrset_init(&p.rr, const_cast<knot_dname_t *>(owner.ptr), v.type, KNOT_CLASS_IN, v.ttl);
-  p.rr.rrs = v.rrs;
-  p.hint = owner.pos != 0 ? owner.pos : uint16_t{KNOT_COMPR_HINT_NONE};
-  p.flags = flags;
-  return p;
-}
 
 void add_from(Ctx &c, Section s, const Name &owner, const NodeView &node, uint16_t type,
               uint16_t flags = KNOT_PF_NULL, const PlanRR *ref = nullptr) {
@@ -91,7 +90,7 @@ void add_from(Ctx &c, Section s, const Name &owner, const NodeView &node, uint16
       rr.ref_index = ref->ref_index;
       rr.ref_rdata = ref->ref_rdata;
     }
-    c.plan.add(s, rr);
+    put(c, s, rr, &node);
   }
 }
 
@@ -165,18 +164,40 @@ void add_additionals(Ctx &c) {
 }
 
 // RFC 1034 4.3.2 step 3b: a referral to the zone cut at `cut`.
-void referral(Ctx &c, const Name &cut_owner, const NodeView &cut) {
+void referral(Ctx &c, const Name &cut_owner, const NodeView &cut, const SearchEnd &end) {
   if (c.plan.count[static_cast<size_t>(Section::kAnswer)] == 0) {
     c.plan.aa = false;
   }
-  add_from(c, Section::kAuthority, cut_owner, cut, KNOT_RRTYPE_NS);
+  c.end = end;
+  c.end.outcome = Outcome::kReferral;
+  c.end.node = cut;
+  add_from(c, Section::kAuthority, cut_owner, cut, KNOT_RRTYPE_NS); // unsigned (RFC 4035 2.2)
 }
 
 void resolve(Ctx &c, const Name &name);
 
-// The name's data was found at `node` (possibly a wildcard): RFC 1034 4.3.2 step 3a.
-void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
+// An RRSIG query is answered with the signatures of one type, the lowest, as Knot DNS does
+// (RFC 8482 5 allows the same minimal answer as for ANY); their TTL is that RRset's.
+bool answer_rrsig(Ctx &c, const Name &owner, const NodeView &node) {
+  RRsetView sigs;
+  uint16_t covered = 0;
+  if (!node.find(KNOT_RRTYPE_RRSIG, sigs) || !store::first_rrsigs(node, sigs.rrs, covered)) {
+    return false;
+  }
+  RRsetView of;
+  if (node.find(covered, of)) {
+    sigs.ttl = of.ttl;
+  }
+  c.plan.add(Section::kAnswer, make_rr(owner, sigs));
+  return true;
+}
+
+// The name's data was found at `node` (possibly a wildcard): RFC 1034 4.3.2 step 3a. `end`
+// says where the search ended, for denial proofs.
+void answer_node(Ctx &c, const Name &owner, const NodeView &node, const SearchEnd &end) {
   uint16_t qtype = c.q.qtype;
+  c.end = end;
+  c.end.outcome = Outcome::kHit;
   RRsetView cname;
   // RFC 4035 3.1.4.1 / 2.5: RRSIG and NSEC live beside a CNAME and are not chased through it.
   bool chase = qtype != KNOT_RRTYPE_CNAME && qtype != KNOT_RRTYPE_ANY &&
@@ -185,7 +206,7 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
     // Loops end at the hop limit or when the alias is already in the answer; the name the
     // last allowed alias points to is still answered if it holds data.
     if (c.hops >= kMaxChain || c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) ||
-        !c.plan.add(Section::kAnswer, make_rr(owner, cname))) {
+        !put(c, Section::kAnswer, make_rr(owner, cname), &node)) {
       return;
     }
     ++c.hops;
@@ -198,14 +219,19 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node) {
   if (qtype == KNOT_RRTYPE_ANY && !node.empty()) {
     // RFC 8482 4.1: one RRset is a complete answer; like Knot DNS, the one of the lowest type
     // (RRsets are stored in type order), over UDP and TCP alike.
-    c.plan.add(Section::kAnswer, make_rr(owner, node.at(0)));
+    put(c, Section::kAnswer, make_rr(owner, node.at(0)), &node);
+    return;
+  }
+  if (qtype == KNOT_RRTYPE_RRSIG && answer_rrsig(c, owner, node)) {
     return;
   }
   RRsetView v;
-  if (qtype != KNOT_RRTYPE_ANY && node.find(qtype, v)) {
-    c.plan.add(Section::kAnswer, make_rr(owner, v));
+  if (qtype != KNOT_RRTYPE_ANY && qtype != KNOT_RRTYPE_RRSIG && node.find(qtype, v)) {
+    put(c, Section::kAnswer, make_rr(owner, v), &node);
     return;
   }
+  c.end.outcome = Outcome::kNodata;
+  c.end.node = node;
   add_soa(c); // NODATA (RFC 2308 2.2)
 }
 
@@ -220,8 +246,9 @@ void dname_synth(Ctx &c, const Name &name, unsigned name_labels, const Name &dna
     return; // as for CNAME chains: at most kMaxChain aliases in one answer
   }
   if (!c.plan.contains(Section::kAnswer, dname_owner.ptr, KNOT_RRTYPE_DNAME)) {
-    c.plan.add(Section::kAnswer, make_rr(dname_owner, dname));
+    put(c, Section::kAnswer, make_rr(dname_owner, dname), &dnode);
   }
+  c.end.outcome = Outcome::kHit; // the synthesized CNAME is not signed (RFC 6672 5.3)
   const knot_dname_t *target = knot_dname_target(dname.rrs.rdata);
   unsigned keep = name_labels - knot_dname_labels(dname_owner.ptr, nullptr);
   size_t prefix = knot_dname_prefixlen(name.ptr, keep, nullptr);
@@ -271,6 +298,19 @@ unsigned find_barrier(Ctx &c, const NameKey &key, bool self_cut, NodeView &out) 
   return 0;
 }
 
+// RFC 4035 3.1.3.3: a synthesized answer also proves the name does not exist; one proof per
+// wildcard, as Knot DNS gives it.
+void record_wildcard(Ctx &c, const NameKey &sname, const NameKey &encloser) {
+  for (uint8_t i = 0; i < c.wildcard_count; ++i) {
+    if (c.wildcards[i].encloser == encloser) {
+      return;
+    }
+  }
+  if (c.wildcard_count < std::size(c.wildcards)) {
+    c.wildcards[c.wildcard_count++] = WildcardHit{sname, encloser};
+  }
+}
+
 void resolve(Ctx &c, const Name &name) {
   NameKey key;
   if (!make_key(name.ptr, c.zone.apex, key)) {
@@ -282,6 +322,10 @@ void resolve(Ctx &c, const Name &name) {
     return;
   }
   const NodeView &at = l.exact ? l.node : l.encloser_node;
+  SearchEnd end;
+  end.key = key;
+  end.node_key = key;
+  end.encloser = l.encloser;
   constexpr uint16_t kBarrier = kFlagNonAuth | kFlagBelowDname;
   // DS is answered by the parent side of a cut (RFC 4035 3.1.4.1).
   bool self_cut = !(l.exact && c.q.qtype == KNOT_RRTYPE_DS);
@@ -293,7 +337,8 @@ void resolve(Ctx &c, const Name &name) {
     if (depth > 0) {
       Name owner = name.suffix(key.labels - depth);
       if (barrier.has(kFlagDelegation)) {
-        referral(c, owner, barrier);
+        end.node_key = key.ancestor(depth);
+        referral(c, owner, barrier, end);
       } else {
         dname_synth(c, name, key.labels + c.apex_labels, owner, barrier);
       }
@@ -301,7 +346,7 @@ void resolve(Ctx &c, const Name &name) {
     }
   }
   if (l.exact) {
-    answer_node(c, name, l.node);
+    answer_node(c, name, l.node, end);
     return;
   }
   if (at.has(kFlagWildcardChild)) {
@@ -320,15 +365,20 @@ void resolve(Ctx &c, const Name &name) {
         owner[0] = 1;
         owner[1] = '*';
         std::memcpy(owner + 2, encloser.ptr, size);
-        referral(c, Name{owner, 0}, wnode);
+        end.node_key = wild;
+        referral(c, Name{owner, 0}, wnode, end);
         return;
       }
-      answer_node(c, name, wnode);
+      end.node_key = wild;
+      record_wildcard(c, key, l.encloser);
+      answer_node(c, name, wnode, end);
       return;
     }
   }
   // RFC 6604 3: after a CNAME the RCODE describes the last name in the chain.
   c.plan.rcode = KNOT_RCODE_NXDOMAIN;
+  c.end = end;
+  c.end.outcome = Outcome::kNxdomain;
   add_soa(c);
 }
 
@@ -336,11 +386,18 @@ void resolve(Ctx &c, const Name &name) {
 
 void answer(store::Reader &reader, const store::ZoneHandle &zone, const Question &q, Plan &plan,
             knot_mm_t *mm) {
-  Ctx c{reader, zone, q, plan, mm, static_cast<unsigned>(knot_dname_labels(zone.apex, nullptr))};
+  Ctx c(reader, zone, q, plan, mm, static_cast<unsigned>(knot_dname_labels(zone.apex, nullptr)),
+        q.dnssec && zone.dnssec() != store::DnssecMode::kUnsigned);
   plan.aa = true;
   plan.rcode = KNOT_RCODE_NOERROR;
   resolve(c, Name{q.wire_qname, KNOT_WIRE_HEADER_SIZE});
+  if (c.dnssec && plan.rcode != KNOT_RCODE_SERVFAIL) {
+    add_denial(c);
+  }
   add_additionals(c);
+  if (c.dnssec) {
+    add_signatures(c);
+  }
 }
 
 } // namespace holdfast::serve

@@ -18,15 +18,17 @@ struct PlanRR {
   uint16_t flags; // KNOT_PF_* for knot_pkt_put
   // Additional data: the owner is the name in rdata `ref_rdata` of RRset `ref_index` of section
   // `ref_section`; once that is written its position makes the owner a 2-byte pointer.
+  // kRefOwner in ref_rdata: the owner is the covered RRset's owner (an RRSIG's).
   uint8_t ref_section = 0xff;
   uint8_t ref_index = 0;
   uint8_t ref_rdata = 0;
+  static constexpr uint8_t kRefOwner = 0xff;
 };
 
 enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };
 
 struct Plan {
-  static constexpr int kMax = 48;
+  static constexpr int kMax = 64; // RRsets per section, RRSIGs included
   uint8_t rcode = 0; // KNOT_RCODE_*
   bool aa = false;
   PlanRR rrs[3][kMax];
@@ -40,6 +42,7 @@ struct Question {
   const knot_dname_t *qname;      // lowercase
   const knot_dname_t *wire_qname; // as sent (case preserved), inside the query packet
   uint16_t qtype;
+  bool dnssec = false; // DO set (RFC 3225): RRSIGs and denial proofs when the zone is signed
 };
 
 // Fills `plan` for a question inside `zone`.

@@ -93,28 +93,37 @@ uint8_t chaos_answer(const knot_pkt_t *query, const ServeOptions &opts, Plan &pl
 // smaller ones may fit (libknot sets TC only for required glue, which lacks KNOT_PF_NOTRUNC).
 void encode(knot_pkt_t *resp, const Plan &plan) {
   static constexpr knot_section_t kSections[] = {KNOT_ANSWER, KNOT_AUTHORITY, KNOT_ADDITIONAL};
-  uint16_t first[3] = {0, 0, 0}; // packet RRset index where each section starts
+  // Packet RRset index of each plan RRset, -1 when it was left out (additional data only: the
+  // answer and authority sections stop at the first miss).
+  int16_t written[3][Plan::kMax];
   for (int s = 0; s < 3; ++s) {
     knot_pkt_begin(resp, kSections[s]);
-    first[s] = resp->rrset_count;
     for (uint8_t i = 0; i < plan.count[s]; ++i) {
       PlanRR rr = plan.rrs[s][i];
-      if (rr.ref_section < 3 && rr.hint == KNOT_COMPR_HINT_NONE) {
-        // Answer and authority stop at the first miss, so plan index = packet index there.
-        size_t idx = first[rr.ref_section] + rr.ref_index;
-        if (idx < resp->rrset_count) {
-          rr.hint = knot_compr_hint(&resp->rr_info[idx], KNOT_COMPR_HINT_RDATA + rr.ref_rdata);
+      written[s][i] = -1;
+      if (rr.ref_section < 3) {
+        int16_t idx = written[rr.ref_section][rr.ref_index];
+        if (idx < 0) {
+          continue; // an RRSIG of an RRset that did not fit
+        }
+        if (rr.hint == KNOT_COMPR_HINT_NONE) {
+          uint16_t slot = rr.ref_rdata == PlanRR::kRefOwner ? KNOT_COMPR_HINT_OWNER
+                                                            : KNOT_COMPR_HINT_RDATA + rr.ref_rdata;
+          rr.hint = knot_compr_hint(&resp->rr_info[idx], slot);
         }
       }
       // libknot's compressor remembers where it wrote the last name even when the RRset then
       // fails to fit; that position lies past the packet end and is overwritten by the next
       // RRset, so a later name would be compressed against garbage (even a pointer loop).
       auto suffix = resp->compr.suffix;
+      uint16_t before = resp->rrset_count;
       if (knot_pkt_put(resp, rr.hint, &rr.rr, rr.flags) != KNOT_EOK) {
         resp->compr.suffix = suffix;
         if (s < 2) {
           return;
         }
+      } else if (resp->rrset_count > before) {
+        written[s][i] = static_cast<int16_t>(resp->rrset_count - 1);
       }
     }
   }
@@ -188,7 +197,7 @@ uint16_t QueryProcessor::decide(const knot_pkt_t *query, bool tcp, bool trailing
           reader_.find_zone(knot_wire_next_label(qname, nullptr), parent)) {
         zone = parent;
       }
-      Question q{qname, knot_pkt_wire_qname(query), qtype};
+      Question q{qname, knot_pkt_wire_qname(query), qtype, knot_pkt_has_dnssec(query)};
       answer(reader_, zone, q, plan, mm);
       rcode = plan.rcode;
     }

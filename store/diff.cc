@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/dname.h"
+#include "common/nsec3.h"
 #include "store/keys.h"
 #include "store/node.h"
 #include "store/patch.h"
@@ -83,6 +84,53 @@ Status ZoneDiff::add(const knot_dname_t *owner, uint16_t type, uint32_t ttl, con
   return fail("IXFR adds " + describe(owner, type) + " twice");
 }
 
+namespace {
+
+// The owner name of a stored node key: a name of the zone, or an NSEC3 node's hash.
+void stored_owner(const MDB_val &k, bool nsec3, const knot_dname_t *apex, uint8_t *owner) {
+  NameKey nk;
+  if (nsec3 && k.mv_size == 8 + kNsec3HashLen) {
+    base32hex_encode(static_cast<const uint8_t *>(k.mv_data) + 8, nk.data);
+    nk.data[kNsec3LabelLen] = 0;
+    nk.len = kNsec3LabelLen + 1;
+    nk.labels = 1;
+  } else {
+    nk = key_owner(k);
+  }
+  key_to_name(nk, apex, owner);
+}
+
+} // namespace
+
+// Copies one stored node into `writer`, minus what the diff removes (counted in `matched`).
+Status copy_node(const NodeView &node, const uint8_t *owner, const ZoneDiff &diff,
+                 SnapshotWriter &writer, size_t &matched) {
+  std::string id;
+  for (uint16_t r = 0; r < node.count(); ++r) {
+    RRsetView rs = node.at(r);
+    knot_rdata_t *rd = rs.rrs.rdata;
+    for (uint16_t i = 0; i < rs.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+      uint32_t ttl = rs.ttl;
+      (void)diff.make_id(owner, rs.type, rd->data, rd->len, id);
+      auto it = diff.entries_.find(id);
+      if (it != diff.entries_.end()) {
+        if (it->second.op == ZoneDiff::Op::kAdd) {
+          return fail("IXFR adds " + describe(owner, rs.type) + ", which the zone already has");
+        }
+        ++matched;
+        if (it->second.op == ZoneDiff::Op::kRemove) {
+          continue;
+        }
+        ttl = it->second.ttl;
+      }
+      if (auto st = writer.add(owner, rs.type, KNOT_CLASS_IN, ttl, rd->data, rd->len); !st) {
+        return st;
+      }
+    }
+  }
+  return Ok{};
+}
+
 Result<Published> apply_diff(Env &env, const ZoneDiff &diff, SourceInfo source) {
   const knot_dname_t *apex = diff.apex_.data();
   auto zone = read_zone(env, apex);
@@ -116,36 +164,18 @@ Result<Published> apply_diff(Env &env, const ZoneDiff &diff, SourceInfo source) 
     if (int rc = mdb_cursor_open(rt.get(), env.nodes(), &cur); rc != MDB_SUCCESS) {
       return fail(lmdb_error(rc));
     }
-    DbKey start;
-    make_db_key(zone->record.current, nullptr, 0, start);
-    MDB_val k = start.val(), v;
     Status st = Ok{};
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         st && rc == MDB_SUCCESS && key_snapshot(k) == zone->record.current;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-      NameKey nk = key_owner(k);
-      key_to_name(nk, apex, owner);
-      NodeView node(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
-      for (uint16_t r = 0; st && r < node.count(); ++r) {
-        RRsetView rs = node.at(r);
-        knot_rdata_t *rd = rs.rrs.rdata;
-        for (uint16_t i = 0; st && i < rs.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-          uint32_t ttl = rs.ttl;
-          (void)diff.make_id(owner, rs.type, rd->data, rd->len, id);
-          auto it = diff.entries_.find(id);
-          if (it != diff.entries_.end()) {
-            if (it->second.op == ZoneDiff::Op::kAdd) {
-              st = fail("IXFR adds " + describe(owner, rs.type) + ", which the zone already has");
-              break;
-            }
-            ++matched;
-            if (it->second.op == ZoneDiff::Op::kRemove) {
-              continue;
-            }
-            ttl = it->second.ttl;
-          }
-          st = (*writer)->add(owner, rs.type, KNOT_CLASS_IN, ttl, rd->data, rd->len);
-        }
+    // The zone's names, then its NSEC3 nodes, whose owners are rebuilt from the hash (schema.h).
+    for (uint64_t range : {zone->record.current, zone->record.current | kNsec3Space}) {
+      DbKey start;
+      make_db_key(range, nullptr, 0, start);
+      MDB_val k = start.val(), v;
+      for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+           st && rc == MDB_SUCCESS && key_snapshot(k) == range;
+           rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        stored_owner(k, range != zone->record.current, apex, owner);
+        NodeView node(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+        st = copy_node(node, owner, diff, **writer, matched);
       }
     }
     mdb_cursor_close(cur);

@@ -29,6 +29,7 @@
 
 #include "common/result.h"
 #include "store/env.h"
+#include "store/node.h"
 #include "store/writer.h"
 
 namespace holdfast::store {
@@ -53,6 +54,8 @@ public:
 private:
   friend Result<Published> apply_diff(Env &, const ZoneDiff &, SourceInfo);
   friend class InPlacePatch;
+  friend Status copy_node(const NodeView &, const uint8_t *, const ZoneDiff &, SnapshotWriter &,
+                          size_t &);
   friend Result<std::optional<Published>> patch_in_place(Env &, const ZoneDiff &,
                                                          const SourceInfo &);
   enum class Op : uint8_t { kRemove, kAdd, kReplace };

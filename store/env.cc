@@ -158,7 +158,13 @@ Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
     if (val.mv_size == sizeof(version)) {
       std::memcpy(&version, val.mv_data, sizeof(version));
     }
-    if (version != kFormatVersion) {
+    if (version >= kFormatVersionOldest && version < kFormatVersion) {
+      if (!opts.read_only) {
+        version = kFormatVersion; // upgraded in place: see schema.h
+        val = {sizeof(version), &version};
+        rc = mdb_put(raw, env->meta_, &key, &val, 0);
+      }
+    } else if (version != kFormatVersion) {
       return fail("storage " + opts.path + " has format version " + std::to_string(version) +
                   ", this holdfast reads version " + std::to_string(kFormatVersion));
     }

@@ -8,6 +8,7 @@
 #include <lmdb.h>
 
 #include "common/dname.h"
+#include "store/schema.h"
 
 namespace holdfast::store {
 
@@ -45,6 +46,11 @@ inline void make_db_key(uint64_t snapshot, const uint8_t *key, size_t key_len, D
 
 inline void make_db_key(uint64_t snapshot, const NameKey &key, DbKey &out) {
   make_db_key(snapshot, key.data, key.len, out);
+}
+
+// Key of an NSEC3 node of a snapshot (schema.h): the raw hash in the NSEC3 space.
+inline void make_nsec3_key(uint64_t snapshot, const uint8_t *hash, size_t hash_len, DbKey &out) {
+  make_db_key(snapshot | kNsec3Space, hash, hash_len, out);
 }
 
 // Snapshot id of a stored key, or 0 when the key is not a node key.

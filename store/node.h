@@ -6,6 +6,7 @@
 //   rrset_count x { u16 type | u16 rr_count | u32 ttl | u32 rdata_bytes }
 //   rdata arrays, in the same order: libknot's knot_rdata_t layout (u16 len, data, pad to even),
 //   so a knot_rdataset_t can point straight into the map (zero-copy into responses).
+//   [kFlagNsec3Hashes: H(owner) and H(*.owner), 20 octets each, at the very end]
 // An empty non-terminal is a node with no RRsets.
 #pragma once
 
@@ -25,7 +26,10 @@ enum NodeFlag : uint16_t {
   kFlagBelowDname = 1 << 3,    // strictly below a DNAME owner (RFC 6672 2.3: occluded)
   kFlagCname = 1 << 4,
   kFlagDname = 1 << 5,
+  kFlagNsec3Hashes = 1 << 6, // the value ends with the node's NSEC3 hashes (schema.h)
 };
+
+inline constexpr size_t kNsec3TrailerLen = 40; // H(owner) ++ H(*.owner)
 
 struct RRsetView {
   uint16_t type = 0;
@@ -38,7 +42,10 @@ public:
   NodeView() = default;
   NodeView(const uint8_t *data, size_t len) : data_(data), len_(len) {}
 
-  bool valid() const { return data_ != nullptr && len_ >= 4 && len_ >= 4 + 12 * size_t{count()}; }
+  bool valid() const {
+    return data_ != nullptr && len_ >= 4 &&
+           len_ >= 4 + 12 * size_t{count()} + (has(kFlagNsec3Hashes) ? kNsec3TrailerLen : 0);
+  }
   uint16_t flags() const { return read16(0); }
   bool has(uint16_t flag) const { return (flags() & flag) != 0; }
   uint16_t count() const { return read16(2); }
@@ -48,6 +55,15 @@ public:
   // The RRset of `type`, if present.
   bool find(uint16_t type, RRsetView &out) const;
   bool has_type(uint16_t type) const;
+  // RFC 5155 hashes of the owner and of "*.owner" (nullptr when the snapshot has none).
+  const uint8_t *owner_hash() const {
+    return has(kFlagNsec3Hashes) ? data_ + len_ - kNsec3TrailerLen : nullptr;
+  }
+  const uint8_t *wildcard_hash() const {
+    return has(kFlagNsec3Hashes) ? data_ + len_ - kNsec3TrailerLen / 2 : nullptr;
+  }
+  const uint8_t *data() const { return data_; }
+  size_t size() const { return len_; }
 
 private:
   uint16_t read16(size_t off) const {

@@ -8,6 +8,7 @@
 #include "common/arena.h"
 #include "common/clock.h"
 #include "common/dname.h"
+#include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
 
@@ -282,6 +283,11 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   if (!zone || zone->record.serial != diff.from()) {
     return std::optional<Published>{}; // the copy path reports it
   }
+  // NSEC3 zones go by copy: new names need their hashes and chain records move to the NSEC3
+  // space, which the publish pass does (schema.h).
+  if (zone->record.dnssec == DnssecMode::kNsec3) {
+    return std::optional<Published>{};
+  }
   int64_t delta = 0;
   InPlacePatch patch(env, diff, txn->get(), zone->record.current);
   auto r = patch.run(delta);
@@ -289,6 +295,15 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
     return fail(r.error());
   }
   if (!*r) {
+    return std::optional<Published>{};
+  }
+  // A change of how the zone is signed (apex RRSIG over SOA, NSEC3PARAM) is for the publish pass.
+  DbKey ak;
+  make_db_key(zone->record.current, nullptr, 0, ak);
+  MDB_val akv = ak.val(), av;
+  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS ||
+      zone_signing(NodeView(static_cast<const uint8_t *>(av.mv_data), av.mv_size)).mode !=
+          zone->record.dnssec) {
     return std::optional<Published>{};
   }
   ZoneRecord rec = zone->record;

@@ -9,6 +9,8 @@
 
 #include "common/clock.h"
 #include "common/dname.h"
+#include "common/nsec3.h"
+#include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
 #include "store/writer.h"
@@ -136,8 +138,19 @@ public:
         return {"no SOA record at the zone apex"};
       }
       out.serial = knot_soa_serial(soa.rrs.rdata);
+      signing_ = zone_signing(node);
+      out.dnssec = signing_.mode;
     } else if (!saw_apex_) {
       return {"no SOA record at the zone apex"};
+    }
+    if (signing_.mode == DnssecMode::kNsec3) {
+      uint8_t hash[kNsec3HashLen];
+      if (nsec3_node_hash(key, node, hash)) {
+        // Moved to the NSEC3 space after the walk (schema.h); not a name of the zone.
+        nsec3_nodes_.insert(nsec3_nodes_.end(), hash, hash + kNsec3HashLen);
+        count_records(node, out);
+        return {};
+      }
     }
     if (std::string error = check_node(node, key, apex_); !error.empty()) {
       return {error};
@@ -147,20 +160,28 @@ public:
     if (key.is_wildcard()) {
       mark_wildcard_parent();
     }
-    if (flags != node.flags()) {
+    count_records(node, out); // before a rewrite moves the value: `node` points into it
+    bool hashes = signing_.mode == DnssecMode::kNsec3;
+    if (flags != node.flags() || hashes) {
       std::vector<uint8_t> copy(static_cast<uint8_t *>(v.mv_data),
                                 static_cast<uint8_t *>(v.mv_data) + v.mv_size);
+      if (hashes) {
+        flags |= kFlagNsec3Hashes;
+        append_hashes(key, copy);
+      }
       std::memcpy(copy.data(), &flags, 2);
       MDB_val nv{copy.size(), copy.data()};
-      if (int rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT); rc != MDB_SUCCESS) {
+      // A value of another size is deleted and inserted again: `k` points into the page that
+      // moves, so the key is given from a copy.
+      DbKey own;
+      std::memcpy(own.buf, k.mv_data, k.mv_size);
+      own.len = k.mv_size;
+      MDB_val ok = own.val();
+      if (int rc = mdb_cursor_put(cur, &ok, &nv, MDB_CURRENT); rc != MDB_SUCCESS) {
         return lmdb_step("cannot publish", rc);
       }
     }
     path_.push_back({key, flags, -1});
-    for (uint16_t i = 0; i < node.count(); ++i) {
-      out.records += node.at(i).rrs.count;
-    }
-    ++out.nodes;
     return {};
   }
 
@@ -170,7 +191,11 @@ public:
   StepError write_derived(MDB_txn *txn, MDB_dbi nodes, uint64_t id, Published &out) const {
     std::vector<uint8_t> value;
     for (const auto &ent : ents_) {
-      encode_node(ent.flags, {}, value);
+      bool hashes = signing_.mode == DnssecMode::kNsec3;
+      encode_node(ent.flags | (hashes ? kFlagNsec3Hashes : 0), {}, value);
+      if (hashes) {
+        append_hashes(ent.key, value);
+      }
       DbKey dk;
       make_db_key(id, ent.key, dk);
       MDB_val ek = dk.val(), ev{value.size(), value.data()};
@@ -184,10 +209,60 @@ public:
       }
     }
     out.nodes += ents_.size();
-    return {};
+    return move_nsec3_nodes(txn, nodes, id);
   }
 
 private:
+  static void count_records(const NodeView &node, Published &out) {
+    for (uint16_t i = 0; i < node.count(); ++i) {
+      out.records += node.at(i).rrs.count;
+    }
+    ++out.nodes;
+  }
+
+  // H(owner) and H(*.owner) at the end of a node value (node.h), so that denial answers need
+  // no hashing of names that exist (RFC 5155 7.2.1, 7.2.2).
+  void append_hashes(const NameKey &key, std::vector<uint8_t> &value) const {
+    uint8_t name[KNOT_DNAME_MAXLEN + 2] = {1, '*'};
+    size_t len = key_to_name(key, apex_.data(), name + 2);
+    uint8_t hashes[kNsec3TrailerLen] = {};
+    (void)nsec3_hash(name + 2, signing_.nsec3, hashes);
+    if (len + 2 <= KNOT_DNAME_MAXLEN) {
+      (void)nsec3_hash(name, signing_.nsec3, hashes + kNsec3HashLen);
+    }
+    value.insert(value.end(), hashes, hashes + kNsec3TrailerLen);
+  }
+
+  // NSEC3 chain nodes leave the names of the zone for the NSEC3 space (schema.h).
+  StepError move_nsec3_nodes(MDB_txn *txn, MDB_dbi nodes, uint64_t id) const {
+    for (size_t off = 0; off < nsec3_nodes_.size(); off += kNsec3HashLen) {
+      const uint8_t *hash = nsec3_nodes_.data() + off;
+      NameKey owner;
+      base32hex_encode(hash, owner.data);
+      owner.data[kNsec3LabelLen] = 0;
+      owner.len = kNsec3LabelLen + 1;
+      owner.labels = 1;
+      DbKey from, to;
+      make_db_key(id, owner, from);
+      make_nsec3_key(id, hash, kNsec3HashLen, to);
+      MDB_val fk = from.val(), tk = to.val(), v;
+      int rc = mdb_get(txn, nodes, &fk, &v);
+      if (rc == MDB_SUCCESS) {
+        std::vector<uint8_t> value(static_cast<uint8_t *>(v.mv_data),
+                                   static_cast<uint8_t *>(v.mv_data) + v.mv_size);
+        v = {value.size(), value.data()};
+        rc = mdb_put(txn, nodes, &tk, &v, 0);
+      }
+      if (rc == MDB_SUCCESS) {
+        rc = mdb_del(txn, nodes, &fk, nullptr);
+      }
+      if (rc != MDB_SUCCESS) {
+        return lmdb_step("cannot publish", rc);
+      }
+    }
+    return {};
+  }
+
   // Keeps only the ancestors of `key` on the path, then adds every missing ancestor as an
   // empty non-terminal (RFC 4592 2.2.2: it exists).
   void add_ancestors(const NameKey &key) {
@@ -225,6 +300,8 @@ private:
   std::vector<PathEntry> path_;
   std::vector<PendingEnt> ents_;
   std::vector<NameKey> wildcard_parents_;
+  std::vector<uint8_t> nsec3_nodes_; // hashes of the NSEC3 nodes seen, 20 octets each
+  ZoneSigning signing_;
   bool saw_apex_ = false;
 };
 
@@ -248,6 +325,7 @@ StepError flip(MDB_txn *txn, Env &env, uint64_t id, const std::vector<uint8_t> &
   rec.source_size = source.size;
   rec.source_inode = source.inode;
   rec.source_kind = source.kind;
+  rec.dnssec = out.dnssec;
   rec.source_len = static_cast<uint16_t>(source.source.size());
   std::vector<uint8_t> value(sizeof(rec) + source.source.size());
   std::memcpy(value.data(), &rec, sizeof(rec));
@@ -384,16 +462,19 @@ Result<bool> delete_snapshot_in(MDB_txn *txn, Env &env, uint64_t id, size_t max)
   if (int rc = mdb_cursor_open(txn, env.nodes(), &cur); rc != MDB_SUCCESS) {
     return fail(lmdb_error(rc));
   }
-  DbKey start;
-  make_db_key(id, nullptr, 0, start);
-  MDB_val k = start.val(), v;
   size_t n = 0;
-  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  while (rc == MDB_SUCCESS && key_snapshot(k) == id && n < max) {
-    rc = mdb_cursor_del(cur, 0);
-    ++n;
-    if (rc == MDB_SUCCESS) {
-      rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+  // The snapshot's names, then its NSEC3 nodes (schema.h).
+  for (uint64_t range : {id, id | kNsec3Space}) {
+    DbKey start;
+    make_db_key(range, nullptr, 0, start);
+    MDB_val k = start.val(), v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && key_snapshot(k) == range && n < max) {
+      rc = mdb_cursor_del(cur, 0);
+      ++n;
+      if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+      }
     }
   }
   mdb_cursor_close(cur);
@@ -502,12 +583,13 @@ Status collect_garbage(Env &env, size_t *deleted) {
     MDB_val k, v;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == MDB_SUCCESS) {
-      uint64_t id = key_snapshot(k);
+      uint64_t range = key_snapshot(k);
+      uint64_t id = range & ~kNsec3Space;
       if (live.count(id) == 0 && std::find(dead.begin(), dead.end(), id) == dead.end()) {
         dead.push_back(id);
       }
       DbKey next;
-      make_db_key(id + 1, nullptr, 0, next);
+      make_db_key(range + 1, nullptr, 0, next);
       k = next.val();
       rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     }

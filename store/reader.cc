@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/nsec3.h"
 #include "store/keys.h"
 
 namespace holdfast::store {
@@ -92,6 +93,71 @@ bool Reader::lookup(const ZoneHandle &zone, const NameKey &key, Lookup &out) {
     return out.encloser_node.valid();
   }
   return get(zone, out.encloser, out.encloser_node);
+}
+
+bool Reader::nsec3_match(const ZoneHandle &zone, const uint8_t *hash, NodeView &out) {
+  DbKey dk;
+  make_nsec3_key(zone.snapshot, hash, kNsec3HashLen, dk);
+  MDB_val k = dk.val(), v;
+  if (mdb_get(txn_.get(), txn_.env().nodes(), &k, &v) != MDB_SUCCESS) {
+    return false;
+  }
+  out = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+  return out.valid();
+}
+
+bool Reader::nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash,
+                         NodeView &out) {
+  MDB_cursor *cur = cursor();
+  if (cur == nullptr) {
+    return false;
+  }
+  const uint64_t space = zone.snapshot | kNsec3Space;
+  DbKey dk;
+  make_nsec3_key(zone.snapshot, hash, kNsec3HashLen, dk);
+  MDB_val k = dk.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  if (rc != MDB_SUCCESS || key_snapshot(k) != space) {
+    // Before the first hash: the last NSEC3 of the chain covers it (wrap-around).
+    DbKey end;
+    make_db_key(space + 1, nullptr, 0, end);
+    k = end.val();
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+    if (rc != MDB_SUCCESS || key_snapshot(k) != space) {
+      return false;
+    }
+  }
+  if (k.mv_size != 8 + kNsec3HashLen) {
+    return false;
+  }
+  std::memcpy(cover_hash, static_cast<const uint8_t *>(k.mv_data) + 8, kNsec3HashLen);
+  out = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+  return out.valid();
+}
+
+bool Reader::nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key,
+                           NodeView &out) {
+  MDB_cursor *cur = cursor();
+  if (cur == nullptr) {
+    return false;
+  }
+  DbKey dk;
+  make_db_key(zone.snapshot, key, dk);
+  MDB_val k = dk.val(), v;
+  int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  for (rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+       rc == MDB_SUCCESS && key_snapshot(k) == zone.snapshot;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+    NodeView n(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    if (n.valid() && !n.empty() && !n.has(kFlagNonAuth)) {
+      out_key = key_owner(k);
+      out = n;
+      return true;
+    }
+  }
+  return false;
 }
 
 } // namespace holdfast::store

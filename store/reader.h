@@ -19,6 +19,7 @@ struct ZoneHandle {
   const knot_dname_t *apex = nullptr; // lowercase wire name: the suffix of the name looked up
   uint64_t snapshot = 0;
   ZoneRecord record{};
+  DnssecMode dnssec() const { return record.dnssec; }
 };
 
 // Result of looking a name up in a zone.
@@ -45,6 +46,17 @@ public:
   bool get(const ZoneHandle &zone, const NameKey &key, NodeView &out);
   // Exact match, or closest encloser and predecessor (one cursor seek).
   bool lookup(const ZoneHandle &zone, const NameKey &key, Lookup &out);
+
+  // NSEC3 chain (schema.h): the NSEC3 node whose hash is `hash`.
+  bool nsec3_match(const ZoneHandle &zone, const uint8_t *hash, NodeView &out);
+  // The NSEC3 node covering `hash` (RFC 5155 7.2.1): the last one before it in hash order, or
+  // the last of the chain when `hash` sorts first (the chain wraps). Writes its hash.
+  bool nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash,
+                   NodeView &out);
+  // The last node before `key` in canonical order that is in the NSEC chain: authoritative and
+  // not an empty non-terminal (RFC 4035 2.3). The apex always is, so this ends there.
+  bool nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key,
+                     NodeView &out);
 
 private:
   MDB_cursor *cursor();

@@ -10,6 +10,8 @@
 // | "zones"     | zone apex, wire format, lowercase     | ZoneRecord (below) + source string     |
 // | "snapshots" | u64 BE snapshot id                    | SnapshotRecord + zone apex wire name   |
 // | "nodes"     | u64 BE snapshot id ++ owner key       | node value (store/node.h)              |
+// |             | u64 BE (snapshot id | kNsec3Space)    | NSEC3 node: the NSEC3 RRset and its    |
+// |             |   ++ raw NSEC3 hash (20 octets)       | RRSIGs, in the node value layout       |
 //
 // Owner keys are common/dname.h's lookup format relative to the apex (apex = empty), padded
 // with one zero byte to an even length so that LMDB places the value on a 2-byte boundary:
@@ -21,6 +23,12 @@
 // old or the new id current. Ids that no zone references (a crashed build, a version older
 // than `previous`) are deleted by the garbage collector.
 //
+// NSEC3 records (RFC 5155) are not names of the zone: their owners are kept apart, keyed by the
+// raw hash, so that a query for a name never meets them, the closest encloser and wildcard logic
+// ignores them, and the NSEC3 covering a hash is one cursor step back from it. In a snapshot of
+// an NSEC3-signed zone every node also carries H(owner) and H(*.owner) (node.h), computed when
+// the snapshot is published; the query path only hashes next-closer names, which do not exist.
+//
 // Integers inside values are in host byte order (the map is read in place, never shipped to
 // another machine: transfers use DNS). Keys are big-endian so they sort numerically.
 #pragma once
@@ -29,7 +37,13 @@
 
 namespace holdfast::store {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2 added the NSEC3 space, node hash trailers and ZoneRecord::dnssec. A version 1 store
+// opens as is (its snapshots have dnssec = kUnsigned and are served without denial proofs, as
+// before) and is marked version 2; zones are indexed again when next published.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersionOldest = 1;
+// Set in the snapshot id of NSEC3-node keys (ids never reach it).
+inline constexpr uint64_t kNsec3Space = uint64_t{1} << 63;
 
 inline constexpr const char *kDbMeta = "meta";
 inline constexpr const char *kDbZones = "zones";
@@ -38,6 +52,11 @@ inline constexpr const char *kDbNodes = "nodes";
 
 inline constexpr const char *kMetaFormat = "format";
 inline constexpr const char *kMetaNextSnapshot = "next-snapshot";
+
+// How a snapshot is signed, decided when it is published (Knot DNS decides the same way): an
+// RRSIG over the apex SOA makes it signed; an NSEC3PARAM at the apex with a supported hash
+// selects NSEC3 denial, otherwise NSEC.
+enum class DnssecMode : uint8_t { kUnsigned = 0, kNsec = 1, kNsec3 = 2 };
 
 // Where a snapshot came from.
 enum class SourceKind : uint8_t { kZoneFile = 1, kTransfer = 2 };
@@ -53,7 +72,7 @@ struct ZoneRecord {
   uint64_t source_size;    // zone file size when it was loaded
   uint64_t source_inode;   // zone file inode when it was loaded
   SourceKind source_kind;
-  uint8_t reserved;
+  DnssecMode dnssec; // of `current`
   uint16_t source_len;
   uint32_t reserved2;
 };

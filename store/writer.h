@@ -41,6 +41,7 @@ struct Published {
   uint32_t serial = 0;
   size_t records = 0;
   size_t nodes = 0;
+  DnssecMode dnssec = DnssecMode::kUnsigned;
 };
 
 class SnapshotWriter {

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// DNSSEC facts about stored data (see dnssec.h).
+#include "store/dnssec.h"
+
+namespace holdfast::store {
+namespace {
+
+uint16_t covered_type(const knot_rdata_t *rd) {
+  return rd->len >= 2 ? static_cast<uint16_t>(rd->data[0] << 8 | rd->data[1]) : 0;
+}
+
+// The run of RRSIG records covering `type` (or the first run when type is 0).
+bool rrsig_run(const NodeView &node, uint16_t type, knot_rdataset_t &out, uint16_t &covered) {
+  RRsetView sigs;
+  if (!node.find(KNOT_RRTYPE_RRSIG, sigs) || sigs.rrs.count == 0) {
+    return false;
+  }
+  knot_rdata_t *rd = sigs.rrs.rdata;
+  uint16_t i = 0;
+  for (; i < sigs.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+    if (type == 0 || covered_type(rd) == type) {
+      break;
+    }
+  }
+  if (i == sigs.rrs.count) {
+    return false;
+  }
+  covered = covered_type(rd);
+  out.rdata = rd;
+  out.count = 0;
+  out.size = 0;
+  for (; i < sigs.rrs.count && covered_type(rd) == covered; ++i, rd = knot_rdataset_next(rd)) {
+    ++out.count;
+    out.size += static_cast<uint32_t>(knot_rdata_size(rd->len));
+  }
+  return true;
+}
+
+} // namespace
+
+ZoneSigning zone_signing(const NodeView &apex) {
+  ZoneSigning out;
+  knot_rdataset_t soa_sigs;
+  if (!rrsigs_covering(apex, KNOT_RRTYPE_SOA, soa_sigs)) {
+    return out;
+  }
+  out.mode = DnssecMode::kNsec;
+  RRsetView param;
+  if (apex.find(KNOT_RRTYPE_NSEC3PARAM, param) && param.rrs.count > 0 &&
+      parse_nsec3_params(param.rrs.rdata->data, param.rrs.rdata->len, out.nsec3) &&
+      out.nsec3.valid()) {
+    out.mode = DnssecMode::kNsec3;
+  }
+  return out;
+}
+
+bool nsec3_node_hash(const NameKey &key, const NodeView &node, uint8_t hash[kNsec3HashLen]) {
+  if (key.labels != 1 || key.len != kNsec3LabelLen + 1 || node.empty()) {
+    return false;
+  }
+  bool has_nsec3 = false;
+  for (uint16_t i = 0; i < node.count(); ++i) {
+    uint16_t t = node.at(i).type;
+    if (t == KNOT_RRTYPE_NSEC3) {
+      has_nsec3 = true;
+    } else if (t != KNOT_RRTYPE_RRSIG) {
+      return false;
+    }
+  }
+  return has_nsec3 && base32hex_decode(key.data, kNsec3LabelLen, hash);
+}
+
+bool rrsigs_covering(const NodeView &node, uint16_t type, knot_rdataset_t &out) {
+  uint16_t covered = 0;
+  return type != 0 && rrsig_run(node, type, out, covered);
+}
+
+bool first_rrsigs(const NodeView &node, knot_rdataset_t &out, uint16_t &covered) {
+  return rrsig_run(node, 0, out, covered);
+}
+
+} // namespace holdfast::store
