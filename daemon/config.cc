@@ -415,6 +415,18 @@ void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Err
       errs.add(m, "zones[].max-zone-size", "expected a size like 64M or 2G");
     }
   }
+  if (auto v = z["zonemd"]) {
+    std::string mode = v.IsScalar() ? v.as<std::string>() : "";
+    if (mode == "off") {
+      spec->zonemd = store::ZonemdPolicy::kOff;
+    } else if (mode == "verify") {
+      spec->zonemd = store::ZonemdPolicy::kVerify;
+    } else if (mode == "require") {
+      spec->zonemd = store::ZonemdPolicy::kRequire;
+    } else {
+      errs.add(v, "zones[].zonemd", "expected off, verify or require");
+    }
+  }
   if (auto v = z["nameservers"]) {
     auto it = named.ns_sets.find(v.as<std::string>());
     if (it == named.ns_sets.end()) {
@@ -434,8 +446,10 @@ void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Err
   for (const auto &m : spec->masters) {
     spec->fingerprint += named.fingerprints.at("master:" + m->id) + ";";
   }
-  spec->fingerprint += fmt::format("refresh={},retry={},max={},vanity={}", spec->refresh_ms,
-                                   spec->retry_ms, spec->max_size, spec->vanity_fingerprint);
+  spec->fingerprint +=
+      fmt::format("refresh={},retry={},max={},zonemd={},vanity={}", spec->refresh_ms,
+                  spec->retry_ms, spec->max_size, static_cast<int>(spec->zonemd),
+                  spec->vanity_fingerprint);
   zc.secondary = std::move(spec);
 }
 
@@ -454,7 +468,9 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
       errs.add(z, "zones", "expected a zone (domain: ..., file: ...)");
       continue;
     }
-    check_keys(z, {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers"},
+    check_keys(z,
+               {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers",
+                "zonemd"},
                "zones[]", errs);
     ZoneConfig zc;
     auto d = z["domain"];
@@ -485,7 +501,7 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
       cfg.zones.push_back(std::move(zc));
       continue;
     }
-    for (const char *key : {"refresh", "retry", "max-zone-size", "nameservers"}) {
+    for (const char *key : {"refresh", "retry", "max-zone-size", "nameservers", "zonemd"}) {
       if (z[key]) {
         errs.add(z[key], std::string("zones[].") + key, "only for secondary zones (with masters:)");
       }

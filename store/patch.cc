@@ -301,9 +301,14 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   DbKey ak;
   make_db_key(zone->record.current, nullptr, 0, ak);
   MDB_val akv = ak.val(), av;
-  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS ||
-      zone_signing(NodeView(static_cast<const uint8_t *>(av.mv_data), av.mv_size)).mode !=
-          zone->record.dnssec) {
+  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS) {
+    return std::optional<Published>{};
+  }
+  NodeView new_apex(static_cast<const uint8_t *>(av.mv_data), av.mv_size);
+  // A ZONEMD digest covers the whole zone: it is checked on the copy path's publish.
+  bool zonemd = source.zonemd == ZonemdPolicy::kRequire ||
+                (source.zonemd == ZonemdPolicy::kVerify && new_apex.has_type(KNOT_RRTYPE_ZONEMD));
+  if (zonemd || zone_signing(new_apex).mode != zone->record.dnssec) {
     return std::optional<Published>{};
   }
   ZoneRecord rec = zone->record;

@@ -14,6 +14,7 @@
 #include "store/keys.h"
 #include "store/node.h"
 #include "store/writer.h"
+#include "store/zone_walk.h"
 
 namespace holdfast::store {
 namespace {
@@ -378,6 +379,15 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
   }
   if (error.message.empty()) {
     error = walk.write_derived(txn, env_.nodes(), id_, out);
+  }
+  if (error.message.empty() && source_.zonemd != ZonemdPolicy::kOff) {
+    // RFC 8976 4: verified before the zone is used; a mismatch keeps the old one served.
+    auto checked = check_zonemd(txn, env_, id_, apex_.data(), source_.zonemd);
+    if (!checked) {
+      error = {checked.error()};
+    } else {
+      out.zonemd_verified = *checked == ZonemdOutcome::kVerified;
+    }
   }
   if (error.message.empty()) {
     error = flip(txn, env_, id_, apex_, source_, out, obsolete);

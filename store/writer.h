@@ -28,8 +28,13 @@
 
 namespace holdfast::store {
 
+// What a publish checks of a zone's ZONEMD record (RFC 8976): nothing, the digest when the
+// zone has one, or that it has one and it matches.
+enum class ZonemdPolicy : uint8_t { kOff, kVerify, kRequire };
+
 struct SourceInfo {
   SourceKind kind = SourceKind::kZoneFile;
+  ZonemdPolicy zonemd = ZonemdPolicy::kOff;
   std::string source; // zone file path or master address
   int64_t mtime_ns = 0;
   uint64_t size = 0;
@@ -42,6 +47,7 @@ struct Published {
   size_t records = 0;
   size_t nodes = 0;
   DnssecMode dnssec = DnssecMode::kUnsigned;
+  bool zonemd_verified = false; // the zone's ZONEMD digest was checked and matched
 };
 
 class SnapshotWriter {

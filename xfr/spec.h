@@ -11,6 +11,7 @@
 
 #include "common/endpoint.h"
 #include "common/tsig.h"
+#include "store/writer.h"
 
 namespace holdfast::xfr {
 
@@ -34,6 +35,8 @@ struct ZoneSpec {
   uint64_t refresh_ms = 120'000;
   uint64_t retry_ms = 15'000;
   uint64_t max_size = 0;          // bytes of one transfer; 0 = no limit
+  // RFC 8976: a transferred zone's ZONEMD is checked before publishing (zones[].zonemd).
+  store::ZonemdPolicy zonemd = store::ZonemdPolicy::kVerify;
   std::vector<NameServer> vanity; // empty: the master's apex NS RRset is served
   // Everything above as text (key secrets included): a reload replaces the zone's controller
   // when it differs, and transfers the zone again when the vanity part differs.

@@ -84,6 +84,7 @@ Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec 
   store::SourceInfo src;
   src.kind = store::SourceKind::kTransfer;
   src.source = from;
+  src.zonemd = spec.zonemd;
   auto w = store::SnapshotWriter::begin(env, spec.apex.data(), src);
   if (!w) {
     return fail(w.error());
@@ -93,13 +94,15 @@ Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec 
 }
 
 // Publishes what a finished transfer received: a full zone, or an IXFR's difference.
-Result<store::Published> publish(store::Env &env, TransferJob &job, const std::string &from) {
+Result<store::Published> publish(store::Env &env, TransferJob &job, const std::string &from,
+                                 store::ZonemdPolicy zonemd) {
   if (job.axfr || job.ixfr->kind() == IxfrClient::Kind::kFull) {
     return job.sink->publish();
   }
   store::SourceInfo src;
   src.kind = store::SourceKind::kTransfer;
   src.source = from;
+  src.zonemd = zonemd;
   return store::apply_diff(env, job.ixfr->diff(), src);
 }
 
@@ -371,7 +374,7 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   }
   Result<store::Published> pub = !end.status  ? Result<store::Published>(fail(end.status.error()))
                                  : up_to_date ? Result<store::Published>(fail(""))
-                                              : publish(env_, *job, from);
+                                              : publish(env_, *job, from, spec_->zonemd);
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count();
   if (up_to_date) {
@@ -403,8 +406,9 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   std::string size = incremental ? std::to_string(job->ixfr->diff().changes()) + " changes"
                                  : std::to_string(pub->records) + " records";
   zone_log(spdlog::level::info, name_,
-           "{}, incoming, remote {}, serial {} -> {}, {:.3f} s, {}, {} bytes", kind, from,
-           stored_ ? std::to_string(*stored_) : "none", pub->serial, secs, size, end.bytes);
+           "{}, incoming, remote {}, serial {} -> {}, {:.3f} s, {}, {} bytes{}", kind, from,
+           stored_ ? std::to_string(*stored_) : "none", pub->serial, secs, size, end.bytes,
+           pub->zonemd_verified ? ", ZONEMD verified" : "");
   stored_ = pub->serial;
   stats_.served_serial = pub->serial;
   stats_.has_snapshot = true;
