@@ -60,9 +60,21 @@ Status Vanity::emit(store::SnapshotWriter &writer, uint32_t ttl) const {
 }
 
 Status SnapshotSink::add(const knot_rrset_t &rr) {
+  if (rr.type == KNOT_RRTYPE_RRSIG && vanity_.active() && !signed_ &&
+      knot_dname_is_case_equal(rr.owner, vanity_.apex())) {
+    knot_rdata_t *rd = rr.rrs.rdata;
+    for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+      signed_ = signed_ || (rd->len >= 2 && knot_wire_read_u16(rd->data) == KNOT_RRTYPE_SOA);
+    }
+  }
   if (vanity_.replaces(rr.owner, rr.type)) {
     if (rr.type == KNOT_RRTYPE_NS) {
       ns_ttl_ = rr.ttl;
+    }
+    knot_rdata_t *rd = rr.rrs.rdata;
+    for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+      replaced_.push_back({{rr.owner, rr.owner + knot_dname_size(rr.owner)}, rr.type, rr.ttl,
+                           {rd->data, rd->data + rd->len}});
     }
     return Ok{};
   }
@@ -70,7 +82,16 @@ Status SnapshotSink::add(const knot_rrset_t &rr) {
 }
 
 Result<store::Published> SnapshotSink::publish() {
-  if (vanity_.active()) {
+  if (vanity_.active() && signed_) {
+    vanity_skipped_ = true;
+    for (const auto &k : replaced_) {
+      auto st = writer_->add(k.owner.data(), k.type, KNOT_CLASS_IN, k.ttl, k.rdata.data(),
+                             static_cast<uint16_t>(k.rdata.size()));
+      if (!st) {
+        return fail(st.error());
+      }
+    }
+  } else if (vanity_.active()) {
     if (auto st = vanity_.emit(*writer_, ns_ttl_); !st) {
       return fail(st.error());
     }

@@ -28,6 +28,9 @@ class Vanity {
 public:
   explicit Vanity(const ZoneSpec &spec);
   bool active() const { return !set_.empty(); }
+  // Turns the substitution off (for a signed zone: see SnapshotSink).
+  void disable() { set_.clear(); }
+  const knot_dname_t *apex() const { return apex_.data(); }
   // True when the master's record is replaced by the set.
   bool replaces(const knot_dname_t *owner, uint16_t type) const;
   // Writes the set's records, with `ttl` (the master's apex NS TTL when it had one).
@@ -47,11 +50,24 @@ public:
   // Adds the vanity set and publishes atomically.
   Result<store::Published> publish();
   size_t records() const { return writer_->staged_records(); }
+  // The zone is DNSSEC-signed, so the master's records were kept instead of the vanity set:
+  // holdfast holds no keys, and replaced records would fail validation (their RRSIGs stay).
+  bool vanity_skipped() const { return vanity_skipped_; }
 
 private:
+  struct Kept {
+    std::vector<uint8_t> owner;
+    uint16_t type;
+    uint32_t ttl;
+    std::vector<uint8_t> rdata;
+  };
+
   std::unique_ptr<store::SnapshotWriter> writer_;
   const Vanity &vanity_;
   uint32_t ns_ttl_ = 3600;
+  std::vector<Kept> replaced_; // the master's records the set replaces
+  bool signed_ = false;        // an RRSIG over the apex SOA went by
+  bool vanity_skipped_ = false;
 };
 
 } // namespace holdfast::xfr

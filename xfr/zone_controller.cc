@@ -321,6 +321,12 @@ void ZoneController::begin_transfer(bool ixfr) {
   job->qtype = ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR;
   std::string from = r.address->text;
   if (ixfr) {
+    // A signed zone keeps the master's NS and addresses (see SnapshotSink): increments apply
+    // to them as sent.
+    auto stored = store::read_zone(env_, spec_->apex.data());
+    if (stored && stored->record.dnssec != store::DnssecMode::kUnsigned) {
+      job->vanity.disable();
+    }
     job->ixfr =
         std::make_unique<IxfrClient>(spec_->apex.data(), *stored_, job->vanity,
                                      [this, job = job.get(), from]() -> Result<RecordSink *> {
@@ -401,6 +407,11 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     return;
   }
   (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
+  if (job->sink && job->sink->vanity_skipped()) {
+    zone_log(spdlog::level::warn, name_,
+             "zone is DNSSEC-signed: the vanity nameserver set is not applied (its records "
+             "would fail validation); publish the set's NS and addresses on the master");
+  }
   // A full transfer reports the zone's size, an incremental one the size of the change.
   bool incremental = job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kIncremental;
   std::string size = incremental ? std::to_string(job->ixfr->diff().changes()) + " changes"

@@ -141,5 +141,22 @@ TEST_F(SnapshotSinkTest, VanitySetWithoutAMasterNsUsesTheDefaultTtl) {
               soa(9) + "@ 3600 NS ns.example.\nns 3600 A 192.0.2.53\nwww A 192.0.2.80\n");
 }
 
+// A signed zone keeps the master's NS and addresses: their RRSIGs were made for them, and a
+// substituted set would fail validation (holdfast holds no keys to sign it).
+TEST_F(SnapshotSinkTest, Rfc4035SignedZoneKeepsTheMastersNameservers) {
+  ZoneSpec spec = spec_with({nameserver("ns.example.", {"192.0.2.53"})});
+  Vanity v(spec);
+  const std::string zone = R"(
+@      7200 NS ns1
+@      RRSIG SOA 13 1 3600 20300101000000 20200101000000 1 example. AAAA
+@      RRSIG NS 13 1 7200 20300101000000 20200101000000 1 example. AAAA
+ns1    A    192.0.2.1
+ns     A    192.0.2.99
+)";
+  auto pub = transfer(v, zone);
+  ASSERT_TRUE(pub.ok()) << pub.error();
+  expect_zone(*env_, kApex, soa(9) + zone);
+}
+
 } // namespace
 } // namespace holdfast::xfr
