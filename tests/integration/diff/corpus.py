@@ -35,6 +35,55 @@ BIG_CASES = [("big", "TXT"), ("bigA", "A"), ("huge", "TXT"), ("manymx", "MX"),
 
 EDNS_PAYLOADS = [512, 1232, 4096, 1400, 100, 65535, 1024, 511, 0]
 
+# --- the DNSSEC-signed zones (signed.py): sec.example. (NSEC), sec3.example. (NSEC3) -------
+# Asked at every owner name and empty non-terminal of a signed zone (plus the name's types).
+SIGNED_TYPES = ["A", "AAAA", "TXT", "MX", "NS", "SOA", "CNAME", "DNAME", "DS", "DNSKEY",
+                "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "ANY"]
+# Sampled at derived names (children, siblings, wildcard matches) of a signed zone.
+SIGNED_DERIVED = ["AAAA", "TXT", "MX", "NS", "DS", "RRSIG", "NSEC", "NSEC3", "ANY", "CNAME",
+                  "DNSKEY", "SOA"]
+# Asked at the NSEC3 owner names (hashed labels) themselves: not names of the zone's tree.
+NSEC3_OWNER_TYPES = ["NSEC3", "A", "RRSIG", "ANY", "TXT", "NSEC3PARAM"]
+SIGNED_PAYLOADS = [4096, 1232, 1400, 512, 1024, 65535]
+# Denial of existence and wildcard cases, relative to the signed zone's origin, with the types
+# asked (each in every variant of CorpusBuilder.signed_variants).
+SIGNED_DENIAL = [
+    ("nx", ["A", "DS", "NSEC", "NSEC3", "RRSIG"]),     # NXDOMAIN
+    ("0", ["A"]), ("zzzz", ["A", "TXT"]),              # before the first / after the last name
+    ("a.www", ["A"]), ("www.nx", ["AAAA"]),            # below an existing / a missing name
+    ("www", ["MX", "DS", "NSEC", "CNAME"]),            # NODATA
+    ("b.ent", ["A", "TXT", "DS"]), ("ent", ["A", "NSEC"]), ("nx.ent", ["A"]),  # ENTs
+    ("lower", ["A"]), ("x.Lower", ["TXT"]),
+    ("foo.wild", ["A", "TXT", "MX", "AAAA", "DS", "RRSIG", "NSEC", "NSEC3", "ANY", "CNAME"]),
+    ("a.b.wild", ["A", "MX"]),                         # next closer is not the query name
+    ("*.wild", ["A", "TXT", "MX", "NSEC"]),            # the wildcard owner itself
+    ("exists.wild", ["A", "TXT"]), ("a.exists.wild", ["A"]),
+    ("ent.wild", ["A", "TXT"]), ("x.ent.wild", ["A"]),  # ENT below the wildcard's parent
+    ("foo.wcname", ["A", "CNAME", "MX"]), ("foo.wcname-nx", ["A", "CNAME"]),
+    ("foo.wcname-out", ["A"]),
+    ("x.w.wnest", ["TXT", "A"]), ("w.wnest", ["TXT"]), ("foo.wnest", ["TXT"]),
+    ("wnest", ["A", "DS"]),
+    ("cname1", ["A", "MX"]), ("cname-to-nx", ["A", "CNAME"]), ("cname-to-wild", ["A", "MX"]),
+    ("cname-to-wnodata", ["A"]), ("cname-to-ent", ["A"]), ("cname-to-deleg", ["A"]),
+    ("cname-to-secure", ["A"]), ("cname-out", ["A"]), ("cname-case", ["A"]),
+    ("www.dname", ["A", "MX"]), ("nx.dname", ["A"]), ("cname.dname", ["A"]),
+    ("dname", ["DNAME", "TXT", "A"]), ("www.dname-out", ["A"]),
+]
+# Delegations of the signed zone: DS or its proof of absence with the referral, glue,
+# opt-out, DS-NODATA at insecure cuts, names below the cut and the empty non-terminals above.
+SIGNED_DELEGATIONS = ["secure", "insecure", "insecure2", "a.b.deep-deleg", "deep.b.sec-ent",
+                      "bigsec"]
+SIGNED_DELEG_NAMES = [("", ["DS", "NS", "A", "DNSKEY", "ANY"]), ("host.", ["A", "DS"]),
+                      ("ns.", ["A", "AAAA"]), ("a.b.", ["DS"])]
+SIGNED_DELEG_EXTRA = [("b.deep-deleg", ["DS", "A"]), ("deep-deleg", ["DS"]),
+                      ("b.sec-ent", ["DS", "A"]), ("sec-ent", ["DS", "NS"])]
+# Answers that do not fit with their signatures: every payload, UDP and TCP, DO on and off.
+SIGNED_BIG = [("big", "TXT"), ("bigger", "TXT"), ("huge", "TXT"), ("bigger", "RRSIG"),
+              ("big", "ANY"), ("@", "ANY"), ("@", "DNSKEY"), ("@", "NS"), ("@", "MX"),
+              ("@", "RRSIG"), ("bigsec", "NS"), ("bigsec", "DS"), ("x.bigsec", "A"),
+              ("nx", "A"), ("foo.wild", "TXT"), ("foo.wild", "MX"), ("www", "A"),
+              ("cname-to-nx", "A")]
+
 
 @dataclass
 class Edns:
@@ -164,6 +213,21 @@ class CorpusBuilder:
             (15, b"\x00\x00"),                                     # EDE in a query (RFC 8914)
             (9, b""),                                              # EXPIRE (RFC 7314)
         ])
+
+    def signed_edns(self):
+        """EDNS for the signed zones: mostly DO, some EDNS without DO, some without EDNS."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.1:
+            return None
+        return Edns(payload=rng.choice(SIGNED_PAYLOADS), do=r >= 0.25)
+
+    def add_signed(self, tag, qname, qtype, edns="signed", tcp=None, **kw):
+        if edns == "signed":
+            edns = self.signed_edns()
+        if tcp is None:
+            tcp = self.rng.random() < 0.15
+        self.add(tag, qname, qtype, edns=edns, tcp=tcp, **kw)
 
     # -- corpus sections ---------------------------------------------------------------------
     def zone_names(self, origin, path):
@@ -344,8 +408,83 @@ class CorpusBuilder:
             self.add_raw("malformed", wire, desc + " (tcp)", tcp=True)
 
 
-def build(zones, seed, mix_case=True):
+    # -- the signed zones ---------------------------------------------------------------------
+    def add_signed_zone(self, origin, path):
+        """Every owner, ENT and NSEC3 owner of a signed zone, and names derived from them."""
+        rng = self.rng
+        apex, owners, ents, present = self.zone_names(origin, path)
+        # dnssec-signzone does not write names in a fixed order: sort them (canonical order).
+        nsec3_owners = sorted(n for n in owners if set(present[n]) <= {T("NSEC3"), T("RRSIG")})
+        names = sorted(n for n in owners if n not in nsec3_owners) + ents
+        for name in names:
+            types = [T(t) for t in SIGNED_TYPES] + present.get(name, [])
+            for qtype in sorted(set(types)):
+                self.add_signed("sec-owner", name, qtype)
+            is_wild = name.labels[0] == b"*"
+            base = name.parent() if is_wild else name
+            derived = [("sec-child", dns.name.Name((self.label().encode(),) + base.labels)),
+                       ("sec-child", dns.name.Name((b"a", self.label().encode())
+                                                   + base.labels))]
+            if name != apex:
+                first = name.labels[0] if not is_wild else b"x"
+                derived.append(("sec-sibling", dns.name.Name((first + b"-nx",)
+                                                             + name.labels[1:])))
+                derived.append(("sec-sibling", dns.name.Name((b"zz" + first,)
+                                                             + name.labels[1:])))
+            if is_wild:
+                derived.append(("sec-wild", dns.name.Name((b"y", b"x") + base.labels)))
+            for tag, qname in derived:
+                self.add_signed(tag, qname, "A")
+                for qtype in rng.sample(SIGNED_DERIVED, 2):
+                    self.add_signed(tag, qname, qtype)
+        # NSEC3 owner names are not part of the zone's tree (RFC 5155 7.2.8): ask for them,
+        # and for names that look hashed but are not owners.
+        for name in nsec3_owners:
+            for qtype in NSEC3_OWNER_TYPES:
+                self.add_signed("sec-nsec3-owner", name, qtype)
+            label = name.labels[0]
+            fake = label[:-1] + (b"0" if label[-1:] != b"0" else b"1")
+            self.add_signed("sec-nsec3-owner", dns.name.Name((fake,) + name.labels[1:]), "A")
+            self.add_signed("sec-nsec3-owner", dns.name.Name((b"x",) + name.labels), "NSEC3")
+
+    def signed_variants(self, tag, qname, qtype):
+        """One case with DO over UDP and TCP, DO at 512 bytes, without DO, without EDNS."""
+        variants = [(Edns(payload=4096, do=True), False), (Edns(payload=1232, do=True), True),
+                    (Edns(payload=512, do=True), False), (Edns(payload=1232), False),
+                    (None, False)]
+        for edns, tcp in variants:
+            self.add(tag, qname, qtype, edns=edns, tcp=tcp)
+
+    def add_signed_cases(self, origin):
+        zone = dns.name.from_text(origin)
+        for rel, qtypes in SIGNED_DENIAL:
+            for qtype in qtypes:
+                self.signed_variants("sec-denial", dns.name.from_text(rel, zone), qtype)
+        for deleg in SIGNED_DELEGATIONS:
+            for prefix, qtypes in SIGNED_DELEG_NAMES:
+                for qtype in qtypes:
+                    self.signed_variants("sec-deleg", dns.name.from_text(prefix + deleg, zone),
+                                         qtype)
+        for rel, qtypes in SIGNED_DELEG_EXTRA:
+            for qtype in qtypes:
+                self.signed_variants("sec-deleg", dns.name.from_text(rel, zone), qtype)
+        for rel, qtype in SIGNED_BIG:
+            name = zone if rel == "@" else dns.name.from_text(rel, zone)
+            for payload in (None, 512, 1232, 1400, 4096):
+                for do in ((False, True) if payload else (False,)):
+                    edns = None if payload is None else Edns(payload=payload, do=do)
+                    self.add("sec-big", name, qtype, flags=[], edns=edns, tcp=False,
+                             case="none")
+            for edns in (None, Edns(payload=4096), Edns(payload=4096, do=True),
+                         Edns(payload=512, do=True)):
+                self.add("sec-big", name, qtype, flags=[], edns=edns, tcp=True, case="none")
+
+
+def build(zones, seed, mix_case=True, signed=()):
     """zones: [(origin, path)]. Returns the list of Query in a fixed order for a given seed.
+
+    signed: [(origin, path)] of the DNSSEC-signed zones; their queries come last, so the rest
+    of the corpus is the same with and without them.
 
     mix_case=False keeps query names as written (a debugging aid: it separates case-handling
     bugs from the rest; the random draws, and so the rest of the corpus, stay the same)."""
@@ -362,4 +501,7 @@ def build(zones, seed, mix_case=True):
     b.add_meta_types()
     b.add_edns_matrix()
     b.add_malformed()
+    for origin, path in signed:
+        b.add_signed_zone(origin, path)
+        b.add_signed_cases(origin)
     return b.queries

@@ -17,15 +17,26 @@ ERROR_RCODES = {"FORMERR", "SERVFAIL", "NOTIMP", "REFUSED", "NOTAUTH", "NXRRSET"
 
 
 class Known:
-    """One accepted difference. when(q, r, o, zd) -> bool; fix(q, r, o, zd) -> (r, o)."""
+    """One accepted difference. when(q, r, o, zd) -> bool; fix(q, r, o, zd) -> (r, o).
 
-    def __init__(self, key, why, when, fix):
-        self.key, self.why, self.when, self.fix = key, why, when, fix
+    peer="nsd" marks an error of NSD's (knotd is right): the row applies only when knotd is
+    compared with nsd (--peer nsd), never to holdfast.
+
+    independent=True (only with fix=each(...)): optional material a server may add or leave
+    out whatever it does elsewhere in the reply; --with-nsd then strips it from all three
+    replies before asking that holdfast's other fields equal knotd's or nsd's."""
+
+    def __init__(self, key, why, when, fix, peer=None, independent=False):
+        self.key, self.why, self.when, self.fix, self.peer = key, why, when, fix, peer
+        self.independent = independent
 
 
 def each(fn):
     """Make a pair normalization from a one-response one: fn(q, resp, zd) -> resp."""
-    return lambda q, r, o, zd: (fn(q, r, zd), fn(q, o, zd))
+    def pair(q, r, o, zd):
+        return fn(q, r, zd), fn(q, o, zd)
+    pair.one = fn
+    return pair
 
 
 def ok(resp):
@@ -96,11 +107,22 @@ def referenced_names(resp, sections=("answer", "authority")):
     return {n for s in sections for rr in records(resp, s) for n in rdata_names(rr)}
 
 
+def covered(rr):
+    """The type an RRSIG covers (text), or None for other records."""
+    return rr[4].split()[0] if rr[3] == "RRSIG" else None
+
+
+def rtype_or_covered(rr):
+    """The record's type, or for an RRSIG the type it covers (an RRset and its signatures)."""
+    return covered(rr) or rr[3]
+
+
 def drop_unreferenced_addresses(resp):
-    """Remove A/AAAA from additional that no record in answer/authority points at."""
+    """Remove A/AAAA (and their RRSIGs) from additional that no record in answer/authority
+    points at."""
     names = referenced_names(resp)
-    return drop(resp, "additional", lambda rr: rr[3] in ("A", "AAAA") and rr[0].lower()
-                not in names)
+    return drop(resp, "additional", lambda rr: rtype_or_covered(rr) in ("A", "AAAA")
+                and rr[0].lower() not in names)
 
 
 def lower_names(q, resp, zd):
@@ -168,6 +190,20 @@ def in_zone(zd, name, zone):
     return zd.zone_of(name) == zone
 
 
+def additional_slack(resp):
+    """How close to its limit a reply must be for left-out additional records to be expected."""
+    signed = any(rr[3] == "RRSIG" for sec in SECTIONS for rr in records(resp, sec))
+    return 160 if signed else 64
+
+
+def synthesized_from_wildcard(q, resp):
+    """The answer holds an RRSIG owned by the query name whose label count is smaller than the
+    name's (RFC 4035 5.3.4: the RRset was expanded from a wildcard)."""
+    labels = len(dns.name.from_text((q.qname or ".").lower())) - 1
+    return any(rr[3] == "RRSIG" and rr[0].lower() == (q.qname or "").lower()
+               and int(rr[4].split()[2]) < labels for rr in records(resp, "answer"))
+
+
 def near_limit(resp, slack=64):
     return isinstance(resp.get("_size"), int) and resp["_size"] + slack > resp["_limit"]
 
@@ -200,3 +236,49 @@ def outcome(resp):
     if resp.get("rcode") == "NOERROR":
         return "answer"
     return "other: " + str(resp.get("rcode"))
+
+
+def is_signed_rrset(q, recs, zd):
+    """One complete RRset of the zone and, if the query has DO, all of the zone's RRSIGs for
+    it (none without DO)."""
+    data = [rr for rr in recs if rr[3] != "RRSIG"]
+    sigs = {rr[4].lower() for rr in recs if rr[3] == "RRSIG"}
+    if not data or not zd.is_complete_rrset(data):
+        return False
+    if len(sigs) != len([rr for rr in recs if rr[3] == "RRSIG"]) or any(
+            rr[0].lower() != data[0][0].lower() for rr in recs):
+        return False
+    want = set()
+    if q.edns is not None and q.edns.do:
+        want = zd.rrsigs_for(data[0][0], data[0][3])
+    return sigs == want
+
+
+def consistent_with_tcp(q, resp, zd):
+    """A UDP reply against the same query's TCP reply (resp["_tcp"]): the full reply (only
+    additional records may be missing), or, with TC set, a part of a full reply that is bigger
+    than the UDP size limit. Names compare case-insensitively (other rows fold case)."""
+    full = resp.get("_tcp")
+    if not (ok(resp) and full and ok(full)) or "TC" in flags(full):
+        return False
+    resp, full = lower_names(q, resp, zd), lower_names(q, full, zd)
+    if "TC" in flags(resp):
+        return full["_size"] > resp["_limit"] and all(
+            set(records(resp, s)) <= set(records(full, s)) for s in SECTIONS)
+    return set(records(resp, "additional")) <= set(records(full, "additional")) and all(
+        resp.get(f) == full.get(f) for f in ("rcode", "flags", "question", "answer",
+                                             "authority", "edns", "edns.flags"))
+
+
+def covered_subset_pair(r, o):
+    """QTYPE=RRSIG answers: if one side's RRSIGs are all of the other side's RRSIGs for some
+    covered types, keep only those on both sides."""
+    a, b = set(records(r, "answer")), set(records(o, "answer"))
+    small, big = (a, b) if a <= b else (b, a) if b <= a else (None, None)
+    if small is None or not small:
+        return r, o
+    types = {covered(rr) for rr in small}
+    if small != {rr for rr in big if covered(rr) in types}:
+        return r, o
+    common = tuple(sorted(small))
+    return with_fields(r, answer=common), with_fields(o, answer=common)
