@@ -51,17 +51,13 @@ bool wildcard_of(const NameKey &encloser, NameKey &out) {
   return true;
 }
 
-// RFC 4035 3.1.3.2: no name, and no wildcard that could have matched it.
+// RFC 4035 3.1.3.2: no name, and no wildcard that could have matched it. The second NSEC is
+// the one before "*.<encloser>" in the chain, as Knot DNS picks it (when the wildcard exists,
+// as below an empty non-terminal, that is the NSEC covering the name again).
 void nsec_nxdomain(Ctx &c, const NameKey &key, const NameKey &encloser) {
   nsec_covering(c, key);
   NameKey wild;
-  if (!wildcard_of(encloser, wild)) {
-    return;
-  }
-  NodeView node;
-  if (c.reader.get(c.zone, wild, node)) {
-    nsec_at(c, wild, node);
-  } else {
+  if (wildcard_of(encloser, wild)) {
     nsec_covering(c, wild);
   }
 }
@@ -107,19 +103,18 @@ void nsec3_cover(Ctx &c, const uint8_t *hash) {
   }
 }
 
-// RFC 5155 7.2.3 / 6: an insecure delegation without an NSEC3 of its own (opt-out).
-bool ds_optout(Ctx &c, const NodeView &node) {
+bool has_nsec3(Ctx &c, const NodeView &node) {
   NodeView n3;
-  return node.has(store::kFlagDelegation) && !nsec3_matching(c, node, n3);
+  return nsec3_matching(c, node, n3);
 }
 
-// The closest provable encloser: `key` or its nearest ancestor that is in the NSEC3 chain
-// (authoritative, and not an opt-out delegation).
+// The closest provable encloser (RFC 5155 1.3): `key` or its nearest ancestor that has an NSEC3
+// of its own. Opt-out (RFC 5155 6) leaves insecure delegations, and empty non-terminals that
+// only lead to them, without one.
 bool nsec3_encloser(Ctx &c, const NameKey &key, NameKey &out, NodeView &node) {
   for (int d = key.labels; d >= 0; --d) {
     out = key.ancestor(static_cast<unsigned>(d));
-    if (c.reader.get(c.zone, out, node) && !node.has(store::kFlagNonAuth) &&
-        !ds_optout(c, node)) {
+    if (c.reader.get(c.zone, out, node) && !node.has(store::kFlagNonAuth) && has_nsec3(c, node)) {
       return true;
     }
   }
@@ -162,12 +157,12 @@ void nsec3_nxdomain(Ctx &c, const SearchEnd &end) {
   }
 }
 
-// RFC 5155 7.2.3-7.2.5: the NSEC3 matching the name; for a wildcard or an opt-out delegation,
-// the closest encloser proof as well.
+// RFC 5155 7.2.3-7.2.5: the NSEC3 matching the name; for a wildcard, or a name opt-out left
+// without an NSEC3 (7.2.4), the closest encloser proof as well.
 void nsec3_nodata(Ctx &c, const SearchEnd &end) {
   nsec3_match(c, end.node);
   bool expanded = end.node_key.is_wildcard() && !end.key.is_wildcard();
-  if (expanded || ds_optout(c, end.node)) {
+  if (expanded || !has_nsec3(c, end.node)) {
     NameKey cpe;
     NodeView node;
     if (nsec3_encloser(c, end.encloser, cpe, node)) {
