@@ -60,6 +60,16 @@ bool put(Ctx &c, Section s, const PlanRR &rr, const store::NodeView *src) {
   return true;
 }
 
+const store::NodeView *apex(Ctx &c) {
+  if (!c.apex_read) {
+    c.apex_read = true;
+    if (!c.reader.get(c.zone, NameKey{}, c.apex_node)) {
+      c.apex_node = store::NodeView();
+    }
+  }
+  return c.apex_node.valid() ? &c.apex_node : nullptr;
+}
+
 const knot_dname_t *key_name(Ctx &c, const NameKey &key) {
   auto *out = static_cast<uint8_t *>(c.mm->alloc(c.mm->ctx, KNOT_DNAME_MAXLEN));
   key_to_name(key, c.zone.apex, out);
@@ -96,13 +106,11 @@ void add_from(Ctx &c, Section s, const Name &owner, const NodeView &node, uint16
 
 // RFC 2308 3: the SOA in authority, TTL = min(SOA TTL, SOA MINIMUM).
 void add_soa(Ctx &c) {
-  NodeView apex;
-  NameKey key; // empty: the apex
   // The apex is an ancestor of the question name: point at it in the question.
   unsigned qlabels = knot_dname_labels(c.q.qname, nullptr);
   Name owner = Name{c.q.wire_qname, KNOT_WIRE_HEADER_SIZE}.suffix(qlabels - c.apex_labels);
-  if (c.reader.get(c.zone, key, apex)) {
-    add_from(c, Section::kAuthority, owner, apex, KNOT_RRTYPE_SOA, KNOT_PF_SOAMINTTL);
+  if (const NodeView *node = apex(c)) {
+    add_from(c, Section::kAuthority, owner, *node, KNOT_RRTYPE_SOA, KNOT_PF_SOAMINTTL);
   }
 }
 

@@ -81,7 +81,12 @@ struct Ctx {
   uint8_t wildcard_count = 0;
   PendingSig sigs[3 * Plan::kMax]; // not zeroed: only [0, sig_count) is read
   uint16_t sig_count = 0;
+  store::NodeView apex_node; // read once per answer (apex())
+  bool apex_read = false;
 };
+
+// The zone's apex node (SOA, NSEC3PARAM), looked up at most once per answer.
+const store::NodeView *apex(Ctx &c);
 
 PlanRR make_rr(const Name &owner, const store::RRsetView &v, uint16_t flags = KNOT_PF_NULL);
 // Adds `rr` to the plan; with DNSSEC, its RRSIGs from `src` are owed too.

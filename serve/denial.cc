@@ -88,13 +88,6 @@ bool nsec3_matching(Ctx &c, const NodeView &node, NodeView &out) {
   return hash != nullptr && c.reader.nsec3_match(c.zone, hash, out);
 }
 
-void nsec3_match(Ctx &c, const NodeView &node) {
-  NodeView n3;
-  if (nsec3_matching(c, node, n3)) {
-    put_proof(c, nsec3_owner(c, node.owner_hash()), n3, KNOT_RRTYPE_NSEC3);
-  }
-}
-
 void nsec3_cover(Ctx &c, const uint8_t *hash) {
   uint8_t cover[kNsec3HashLen];
   NodeView n3;
@@ -103,18 +96,22 @@ void nsec3_cover(Ctx &c, const uint8_t *hash) {
   }
 }
 
-bool has_nsec3(Ctx &c, const NodeView &node) {
-  NodeView n3;
-  return nsec3_matching(c, node, n3);
-}
-
 // The closest provable encloser (RFC 5155 1.3): `key` or its nearest ancestor that has an NSEC3
-// of its own. Opt-out (RFC 5155 6) leaves insecure delegations, and empty non-terminals that
-// only lead to them, without one.
-bool nsec3_encloser(Ctx &c, const NameKey &key, NameKey &out, NodeView &node) {
+// of its own (`n3`). Opt-out (RFC 5155 6) leaves insecure delegations, and empty non-terminals
+// that only lead to them, without one.
+bool nsec3_encloser(Ctx &c, const NameKey &key, NameKey &out, NodeView &node, NodeView &n3) {
   for (int d = key.labels; d >= 0; --d) {
     out = key.ancestor(static_cast<unsigned>(d));
-    if (c.reader.get(c.zone, out, node) && !node.has(store::kFlagNonAuth) && has_nsec3(c, node)) {
+    if (d == 0) {
+      const NodeView *top = apex(c);
+      if (top == nullptr) {
+        return false;
+      }
+      node = *top;
+    } else if (!c.reader.get(c.zone, out, node)) {
+      continue;
+    }
+    if (!node.has(store::kFlagNonAuth) && nsec3_matching(c, node, n3)) {
       return true;
     }
   }
@@ -130,10 +127,10 @@ void next_closer_cover(Ctx &c, const NameKey &name, const NameKey &cpe) {
   uint8_t next_closer[KNOT_DNAME_MAXLEN];
   key_to_name(name.ancestor(cpe.labels + 1), c.zone.apex, next_closer);
   RRsetView param;
-  NodeView apex;
+  const NodeView *top = apex(c);
   Nsec3Params params;
   uint8_t hash[kNsec3HashLen];
-  if (c.reader.get(c.zone, NameKey{}, apex) && apex.find(KNOT_RRTYPE_NSEC3PARAM, param) &&
+  if (top != nullptr && top->find(KNOT_RRTYPE_NSEC3PARAM, param) &&
       parse_nsec3_params(param.rrs.rdata->data, param.rrs.rdata->len, params) &&
       nsec3_hash(next_closer, params, hash)) {
     nsec3_cover(c, hash);
@@ -142,17 +139,17 @@ void next_closer_cover(Ctx &c, const NameKey &name, const NameKey &cpe) {
 
 // RFC 5155 7.2.1: the NSEC3 of the closest provable encloser, and the next closer's cover.
 void closest_encloser_proof(Ctx &c, const NameKey &name, const NameKey &cpe,
-                            const NodeView &cpe_node) {
-  nsec3_match(c, cpe_node);
+                            const NodeView &cpe_node, const NodeView &cpe_n3) {
+  put_proof(c, nsec3_owner(c, cpe_node.owner_hash()), cpe_n3, KNOT_RRTYPE_NSEC3);
   next_closer_cover(c, name, cpe);
 }
 
 // RFC 5155 7.2.2: closest encloser proof, and the wildcard at the encloser is absent.
 void nsec3_nxdomain(Ctx &c, const SearchEnd &end) {
   NameKey cpe;
-  NodeView node;
-  if (nsec3_encloser(c, end.encloser, cpe, node)) {
-    closest_encloser_proof(c, end.key, cpe, node);
+  NodeView node, n3;
+  if (nsec3_encloser(c, end.encloser, cpe, node, n3)) {
+    closest_encloser_proof(c, end.key, cpe, node, n3);
     nsec3_cover(c, node.wildcard_hash());
   }
 }
@@ -160,13 +157,17 @@ void nsec3_nxdomain(Ctx &c, const SearchEnd &end) {
 // RFC 5155 7.2.3-7.2.5: the NSEC3 matching the name; for a wildcard, or a name opt-out left
 // without an NSEC3 (7.2.4), the closest encloser proof as well.
 void nsec3_nodata(Ctx &c, const SearchEnd &end) {
-  nsec3_match(c, end.node);
+  NodeView own;
+  bool matched = nsec3_matching(c, end.node, own);
+  if (matched) {
+    put_proof(c, nsec3_owner(c, end.node.owner_hash()), own, KNOT_RRTYPE_NSEC3);
+  }
   bool expanded = end.node_key.is_wildcard() && !end.key.is_wildcard();
-  if (expanded || !has_nsec3(c, end.node)) {
+  if (expanded || !matched) {
     NameKey cpe;
-    NodeView node;
-    if (nsec3_encloser(c, end.encloser, cpe, node)) {
-      closest_encloser_proof(c, end.key, cpe, node);
+    NodeView node, n3;
+    if (nsec3_encloser(c, end.encloser, cpe, node, n3)) {
+      closest_encloser_proof(c, end.key, cpe, node, n3);
     }
   }
 }
@@ -200,8 +201,8 @@ void wildcard_proof(Ctx &c, const WildcardHit &hit) {
     return;
   }
   NameKey cpe;
-  NodeView node;
-  if (nsec3_encloser(c, hit.encloser, cpe, node)) {
+  NodeView node, n3;
+  if (nsec3_encloser(c, hit.encloser, cpe, node, n3)) {
     next_closer_cover(c, hit.sname, cpe); // the encloser's own NSEC3 is not needed here
   }
 }
