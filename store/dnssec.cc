@@ -2,6 +2,8 @@
 // DNSSEC facts about stored data (see dnssec.h).
 #include "store/dnssec.h"
 
+#include <cstring>
+
 namespace holdfast::store {
 namespace {
 
@@ -68,6 +70,17 @@ bool nsec3_node_hash(const NameKey &key, const NodeView &node, uint8_t hash[kNse
     }
   }
   return has_nsec3 && base32hex_decode(key.data, kNsec3LabelLen, hash);
+}
+
+void node_hashes(const NameKey &key, const knot_dname_t *apex, const Nsec3Params &params,
+                 uint8_t out[kNsec3TrailerLen]) {
+  uint8_t name[KNOT_DNAME_MAXLEN + 2] = {1, '*'};
+  size_t len = key_to_name(key, apex, name + 2);
+  std::memset(out, 0, kNsec3TrailerLen);
+  (void)nsec3_hash(name + 2, params, out);
+  if (len + 2 <= KNOT_DNAME_MAXLEN) { // "*.owner" still a name
+    (void)nsec3_hash(name, params, out + kNsec3HashLen);
+  }
 }
 
 bool rrsigs_covering(const NodeView &node, uint16_t type, knot_rdataset_t &out) {

@@ -8,6 +8,7 @@
 #include "common/arena.h"
 #include "common/clock.h"
 #include "common/dname.h"
+#include "common/nsec3.h"
 #include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
@@ -33,14 +34,23 @@ bool same(const RdataRef &a, const uint8_t *data, uint16_t len) {
 // that is committed) when the diff needs the copy path.
 class InPlacePatch {
 public:
-  InPlacePatch(Env &env, const ZoneDiff &diff, MDB_txn *txn, uint64_t snapshot)
-      : env_(env), diff_(diff), txn_(txn), snapshot_(snapshot) {}
+  // `signing`: the zone's NSEC3 parameters when it is NSEC3-signed (nodes carry hashes, chain
+  // records live in the NSEC3 space), else null.
+  InPlacePatch(Env &env, const ZoneDiff &diff, MDB_txn *txn, uint64_t snapshot,
+               const ZoneSigning *signing)
+      : env_(env), diff_(diff), txn_(txn), snapshot_(snapshot), signing_(signing) {}
 
   // kApplied, kNeedsCopy, or an error (the diff does not apply).
   Result<bool> run(int64_t &record_delta);
 
 private:
+  // Where an owner's node is kept (schema.h); kCopy when that is for the publish pass to decide.
+  enum class Place : uint8_t { kName, kNsec3, kCopy };
+  Place place(const NameKey &key, ZoneDiff::Iter begin, ZoneDiff::Iter end, uint8_t keylen,
+              uint8_t *hash);
+  bool exists(const DbKey &dk);
   Result<bool> owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64_t &record_delta);
+  Result<bool> write_nsec3(MDB_val &k, bool existed, const std::vector<NodeRRset> &rrsets);
   // Applies one diff entry to the node's RRsets.
   Result<bool> change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen, bool apex,
                       int64_t &record_delta);
@@ -54,8 +64,52 @@ private:
   const ZoneDiff &diff_;
   MDB_txn *txn_;
   uint64_t snapshot_;
+  const ZoneSigning *signing_;
   Arena arena_{1 << 16};
 };
+
+bool InPlacePatch::exists(const DbKey &dk) {
+  MDB_val k{dk.len, const_cast<uint8_t *>(dk.buf)}, v;
+  return mdb_get(txn_, env_.nodes(), &k, &v) == MDB_SUCCESS;
+}
+
+// NSEC3 and its RRSIGs at a hash-label owner belong to the NSEC3 space; anything else there, or
+// a hash label that also names a node of the zone, is left to the copy path.
+InPlacePatch::Place InPlacePatch::place(const NameKey &key, ZoneDiff::Iter begin,
+                                        ZoneDiff::Iter end, uint8_t keylen, uint8_t *hash) {
+  if (signing_ == nullptr || key.labels != 1 || key.len != kNsec3LabelLen + 1 ||
+      !base32hex_decode(key.data, kNsec3LabelLen, hash)) {
+    return Place::kName;
+  }
+  bool chain = std::all_of(begin, end, [keylen](const auto &e) {
+    const auto *p = reinterpret_cast<const uint8_t *>(e.first.data()) + 1 + keylen;
+    uint16_t type = static_cast<uint16_t>(p[0] << 8 | p[1]);
+    bool sig3 = type == KNOT_RRTYPE_RRSIG && e.first.size() >= 1u + keylen + 4 &&
+                (p[2] << 8 | p[3]) == KNOT_RRTYPE_NSEC3;
+    return type == KNOT_RRTYPE_NSEC3 || sig3;
+  });
+  DbKey name, n3;
+  make_db_key(snapshot_, key, name);
+  make_nsec3_key(snapshot_, hash, kNsec3HashLen, n3);
+  if (exists(name)) {
+    return Place::kCopy;
+  }
+  return chain ? Place::kNsec3 : (exists(n3) ? Place::kCopy : Place::kName);
+}
+
+Result<bool> InPlacePatch::write_nsec3(MDB_val &k, bool existed,
+                                       const std::vector<NodeRRset> &rrsets) {
+  int rc = MDB_SUCCESS;
+  if (rrsets.empty()) {
+    rc = existed ? mdb_del(txn_, env_.nodes(), &k, nullptr) : MDB_SUCCESS;
+  } else {
+    std::vector<uint8_t> value;
+    encode_node(0, rrsets, value);
+    MDB_val v{value.size(), value.data()};
+    rc = mdb_put(txn_, env_.nodes(), &k, &v, 0);
+  }
+  return rc == MDB_SUCCESS ? Result<bool>(true) : Result<bool>(fail("cannot patch: " + lmdb_error(rc)));
+}
 
 std::optional<uint16_t> InPlacePatch::node_flags(const NameKey &key) {
   DbKey dk;
@@ -195,8 +249,17 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
   auto keylen = static_cast<uint8_t>(first[0]);
   NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(first.data()) + 1, keylen);
   bool apex = key.len == 0;
+  uint8_t hash[kNsec3HashLen];
+  Place where = place(key, begin, end, keylen, hash);
+  if (where == Place::kCopy) {
+    return false;
+  }
   DbKey dk;
-  make_db_key(snapshot_, key, dk);
+  if (where == Place::kNsec3) {
+    make_nsec3_key(snapshot_, hash, kNsec3HashLen, dk);
+  } else {
+    make_db_key(snapshot_, key, dk);
+  }
   MDB_val k = dk.val(), v;
   bool existed = mdb_get(txn_, env_.nodes(), &k, &v) == MDB_SUCCESS;
   NodeView old;
@@ -231,6 +294,13 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
       sets.end());
   std::sort(sets.begin(), sets.end(),
             [](const TypeSet &a, const TypeSet &b) { return a.type < b.type; });
+  std::vector<NodeRRset> rrsets;
+  for (auto &t : sets) {
+    rrsets.push_back(NodeRRset{t.type, t.ttl, build_rdataset(t.rds, arena_.mm())});
+  }
+  if (where == Place::kNsec3) {
+    return write_nsec3(k, existed, rrsets);
+  }
   uint16_t inherited = existed ? (old.flags() & kInherited) : 0;
   if (!existed) {
     // A new leaf: its parent must exist (no empty non-terminal to create), and it must not be
@@ -256,12 +326,19 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
                            [](const TypeSet &t) { return t.type == KNOT_RRTYPE_SOA; })) {
     return false;
   }
-  std::vector<NodeRRset> rrsets;
-  for (auto &t : sets) {
-    rrsets.push_back(NodeRRset{t.type, t.ttl, build_rdataset(t.rds, arena_.mm())});
-  }
   std::vector<uint8_t> value;
-  encode_node(static_cast<uint16_t>(own_flags(rrsets, apex) | inherited), rrsets, value);
+  uint16_t flags = own_flags(rrsets, apex) | inherited | (signing_ ? kFlagNsec3Hashes : 0);
+  encode_node(flags, rrsets, value);
+  if (signing_ != nullptr) {
+    // The node's NSEC3 hashes (node.h): kept from the old value, computed for a new name.
+    uint8_t hashes[kNsec3TrailerLen];
+    if (existed && old.owner_hash() != nullptr) {
+      std::memcpy(hashes, old.owner_hash(), kNsec3TrailerLen);
+    } else {
+      node_hashes(key, diff_.apex_.data(), signing_->nsec3, hashes);
+    }
+    value.insert(value.end(), hashes, hashes + kNsec3TrailerLen);
+  }
   v = {value.size(), value.data()};
   if (int rc = mdb_put(txn_, env_.nodes(), &k, &v, 0); rc != MDB_SUCCESS) {
     return fail("cannot patch: " + lmdb_error(rc));
@@ -283,13 +360,19 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   if (!zone || zone->record.serial != diff.from()) {
     return std::optional<Published>{}; // the copy path reports it
   }
-  // NSEC3 zones go by copy: new names need their hashes and chain records move to the NSEC3
-  // space, which the publish pass does (schema.h).
-  if (zone->record.dnssec == DnssecMode::kNsec3) {
+  DbKey ak;
+  make_db_key(zone->record.current, nullptr, 0, ak);
+  MDB_val akv = ak.val(), av;
+  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS) {
     return std::optional<Published>{};
   }
+  ZoneSigning before = zone_signing(NodeView(static_cast<const uint8_t *>(av.mv_data), av.mv_size));
+  if (before.mode != zone->record.dnssec) {
+    return std::optional<Published>{}; // a snapshot of format 1: the publish pass indexes it
+  }
   int64_t delta = 0;
-  InPlacePatch patch(env, diff, txn->get(), zone->record.current);
+  InPlacePatch patch(env, diff, txn->get(), zone->record.current,
+                     before.mode == DnssecMode::kNsec3 ? &before : nullptr);
   auto r = patch.run(delta);
   if (!r) {
     return fail(r.error());
@@ -298,17 +381,18 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
     return std::optional<Published>{};
   }
   // A change of how the zone is signed (apex RRSIG over SOA, NSEC3PARAM) is for the publish pass.
-  DbKey ak;
-  make_db_key(zone->record.current, nullptr, 0, ak);
-  MDB_val akv = ak.val(), av;
+  akv = ak.val();
   if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS) {
     return std::optional<Published>{};
   }
   NodeView new_apex(static_cast<const uint8_t *>(av.mv_data), av.mv_size);
+  ZoneSigning after = zone_signing(new_apex);
+  bool resigned = after.mode != before.mode ||
+                  (after.mode == DnssecMode::kNsec3 && !after.nsec3.same_hash(before.nsec3));
   // A ZONEMD digest covers the whole zone: it is checked on the copy path's publish.
   bool zonemd = source.zonemd == ZonemdPolicy::kRequire ||
                 (source.zonemd == ZonemdPolicy::kVerify && new_apex.has_type(KNOT_RRTYPE_ZONEMD));
-  if (zonemd || zone_signing(new_apex).mode != zone->record.dnssec) {
+  if (zonemd || resigned) {
     return std::optional<Published>{};
   }
   ZoneRecord rec = zone->record;

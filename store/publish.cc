@@ -224,13 +224,8 @@ private:
   // H(owner) and H(*.owner) at the end of a node value (node.h), so that denial answers need
   // no hashing of names that exist (RFC 5155 7.2.1, 7.2.2).
   void append_hashes(const NameKey &key, std::vector<uint8_t> &value) const {
-    uint8_t name[KNOT_DNAME_MAXLEN + 2] = {1, '*'};
-    size_t len = key_to_name(key, apex_.data(), name + 2);
-    uint8_t hashes[kNsec3TrailerLen] = {};
-    (void)nsec3_hash(name + 2, signing_.nsec3, hashes);
-    if (len + 2 <= KNOT_DNAME_MAXLEN) {
-      (void)nsec3_hash(name, signing_.nsec3, hashes + kNsec3HashLen);
-    }
+    uint8_t hashes[kNsec3TrailerLen];
+    node_hashes(key, apex_.data(), signing_.nsec3, hashes);
     value.insert(value.end(), hashes, hashes + kNsec3TrailerLen);
   }
 
