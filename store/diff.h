@@ -12,11 +12,13 @@
 //   only the touched nodes of the current snapshot are rewritten, and the zone record's serial,
 //   in one write transaction. Readers see the old or the new version (MVCC); the cost follows
 //   the size of the change, not of the zone. The snapshot id stays, so no rollback version is
-//   made for it (the previous full snapshot stays as it was).
+//   made for it (the previous full snapshot stays as it was). In an NSEC3 zone, chain records
+//   change in the NSEC3 space and new names get their hashes (schema.h).
 // - by copy, when a change reaches other names' derived state (NS below the apex, DNAME, a
-//   wildcard, an empty non-terminal appearing or going away): the current snapshot minus the
-//   removals plus the additions is written as a new snapshot and published like any other
-//   (flags, checks, atomic flip).
+//   wildcard, an empty non-terminal appearing or going away), changes how the zone is signed
+//   (apex RRSIG over the SOA, NSEC3PARAM), or the zone's ZONEMD must be checked: the current
+//   snapshot minus the removals plus the additions is written as a new snapshot and published
+//   like any other (flags, hashes, checks, atomic flip).
 #pragma once
 
 #include <cstdint>
