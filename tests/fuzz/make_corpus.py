@@ -4,11 +4,12 @@
 query_fuzz and small zone files for zonefile_fuzz. The outputs are committed; re-run this after
 changing it:  /usr/bin/python3 tests/fuzz/make_corpus.py
 
-Query seeds use the names of query_fuzz.cc's zones. Bits of the message ID select the mode
-(see query_fuzz.cc): bit 0 = TCP, bit 1 = 512-byte output buffer."""
+Query seeds use the names of query_fuzz.cc's zones, the DNSSEC-signed ones included (read
+from tests/fuzz/data/, whose NSEC3 owner names become seeds too). Bits of the message ID select
+the mode (see query_fuzz.cc): bit 0 = TCP, bit 1 = 512-byte output buffer."""
 
 import os
-import shutil
+import re
 import struct
 
 import dns.edns
@@ -21,6 +22,7 @@ import dns.rdatatype
 import dns.rrset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DATA_DIR = os.path.join(HERE, "data")
 QUERY_DIR = os.path.join(HERE, "corpus", "query")
 ZONE_DIR = os.path.join(HERE, "corpus", "zonefile")
 
@@ -162,6 +164,163 @@ def query_seeds():
         "opt-in-answer": (header(an=1) + question(wire("www.example.")) +
                           b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)),
     }
+    seeds.update(dnssec_seeds())
+    return seeds
+
+
+# Names of tests/fuzz/data/signed-source.zone (relative to nsec.test. and nsec3.test.) and the
+# types asked for them, all with DO: answers, NODATA, NXDOMAIN (also before the first and after
+# the last name of the chain), wildcards, ENTs, CNAME/DNAME chains, delegations and DS.
+SIGNED_QUERIES = [
+    ("@", ["SOA", "NS", "DNSKEY", "NSEC3PARAM", "NSEC", "DS", "MX", "TXT", "ANY", "RRSIG", "A"]),
+    ("www", ["A", "AAAA", "MX", "RRSIG", "NSEC", "ANY"]),
+    ("WwW", ["A"]),
+    ("www.mixed", ["A", "TXT"]),
+    ("mixed", ["A"]),  # empty non-terminal
+    ("mail", ["A", "AAAA"]),
+    ("ns1", ["A", "AAAA", "NS"]),
+    ("nope", ["A", "NSEC", "NSEC3"]),
+    ("a.b.c.nope", ["AAAA"]),
+    ("0", ["A"]),  # sorts before every name of the zone
+    ("zzzz", ["TXT"]),  # after every name
+    ("_sip._udp", ["SRV"]),
+    ("_udp", ["SRV"]),  # empty non-terminal
+    ("ttl-short", ["A", "AAAA"]),
+    ("caa-only", ["CAA", "ANY", "RRSIG", "A"]),
+    ("alias", ["A", "CNAME", "RRSIG"]),
+    ("upper", ["A"]),
+    ("dangling", ["A"]),
+    ("out", ["A"]),
+    ("loop1", ["A"]),
+    ("self", ["AAAA"]),
+    ("to-wild", ["TXT", "SRV"]),
+    ("to-dname", ["A"]),
+    ("to-sub", ["A"]),
+    ("to-insecure", ["A"]),
+    ("to-ent", ["A"]),
+    ("x.wild", ["A", "TXT", "MX", "AAAA", "RRSIG", "NSEC", "ANY"]),
+    ("a.b.c.wild", ["MX"]),
+    ("*.wild", ["A", "NSEC"]),
+    ("exists.wild", ["A", "TXT"]),
+    ("ent.wild", ["A", "TXT"]),
+    ("x.ent.wild", ["A"]),
+    ("deep.wild", ["A"]),
+    ("x.deep.wild", ["A"]),
+    ("host.deep.wild", ["A"]),
+    ("q.c.d.e.deep", ["TXT", "A"]),
+    ("c.d.e.deep", ["TXT"]),
+    ("deep", ["A"]),
+    ("q.cname-wild", ["A", "CNAME"]),
+    ("q.cname-wild-nx", ["A"]),
+    ("host.deleg", ["A"]),
+    ("deleg", ["NS", "DS", "A", "ANY"]),
+    ("ns.deleg", ["A", "AAAA"]),
+    ("occluded.deleg", ["A"]),
+    ("a.inner.deleg", ["A", "DS"]),
+    ("sub", ["DS", "SOA", "NS"]),
+    ("host.sub", ["A"]),
+    ("x.sub", ["AAAA"]),
+    ("host.insecure", ["A"]),
+    ("insecure", ["DS", "NS", "A"]),
+    ("deep.er.insecure", ["A"]),
+    ("host.z.y.x", ["A"]),
+    ("z.y.x", ["DS", "NS"]),
+    ("y.x", ["DS", "A"]),  # empty non-terminals above an opt-out delegation
+    ("x", ["A"]),
+    ("q.x", ["A"]),
+    ("host.sec.y2.x2", ["A"]),
+    ("sec.y2.x2", ["DS"]),
+    ("y2.x2", ["A"]),
+    ("host.ns-cname", ["A"]),
+    ("ns-cname", ["DS"]),
+    ("bigsec", ["DS", "NS"]),
+    ("host.bigsec", ["A"]),
+    ("ns01.bigsec", ["A"]),
+    ("x.dn", ["A"]),
+    ("dn", ["DNAME", "A", "RRSIG"]),
+    ("below.dn", ["A"]),
+    ("www.dn2", ["A", "CNAME"]),
+    ("nope.dn2", ["A"]),
+    ("a.dn-loop", ["A"]),
+    ("www.dn-up", ["A"]),
+    ("x.www.dn-up", ["A"]),
+    (("a" * 60 + ".") * 2 + "dlong", ["A"]),
+    ("www.target", ["A"]),
+    ("target", ["A"]),
+    ("big", ["TXT"]),
+    ("many", ["A"]),
+]
+
+# wild3.test.: an apex wildcard under NSEC3 (tests/fuzz/data/wild3-source.zone).
+WILD3_QUERIES = [
+    ("@", ["SOA", "DNSKEY", "NSEC3PARAM", "A", "ANY"]),
+    ("anything", ["A", "TXT", "MX", "RRSIG"]),
+    ("x.y.z", ["A"]),
+    ("a.b", ["A", "TXT"]),
+    ("b", ["A"]),  # empty non-terminal: NODATA, not the wildcard
+    ("x.b", ["A"]),
+    ("c", ["A", "CNAME"]),
+    ("*", ["A", "NSEC3"]),
+]
+
+
+def seed_name(*parts):
+    return "-".join(re.sub(r"[^A-Za-z0-9_*.-]", "_", p).replace("*", "star")[:40] for p in parts)
+
+
+def absolute(rel, apex):
+    return apex if rel == "@" else rel + "." + apex
+
+
+def nsec3_owners(path):
+    """The NSEC3 owner names of a signed zone file (one record per line, absolute names)."""
+    owners = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 4 and "NSEC3" in fields[2:4] and fields[0] not in owners:
+                owners.append(fields[0])
+    return owners
+
+
+def dnssec_seeds():
+    seeds = {}
+    for apex in ("nsec.test.", "nsec3.test."):
+        for rel, types in SIGNED_QUERIES:
+            for qtype in types:
+                seeds[seed_name("do", apex, rel, qtype)] = query(
+                    absolute(rel, apex), qtype, edns=0, do=True)
+        # Small responses: TC with signatures (big, bigsec's glue), and signed denial in 512.
+        for rel, qtype in [("big", "TXT"), ("many", "A"), ("bigsec", "NS"), ("host.bigsec", "A"),
+                           ("x.wild", "A"), ("nope", "A"), ("@", "DNSKEY"), ("@", "ANY"),
+                           ("q.c.d.e.deep", "TXT"), ("to-wild", "TXT"), ("www.dn2", "A"),
+                           ("y.x", "DS"), ("host.insecure", "A")]:
+            seeds[seed_name("do512", apex, rel, qtype)] = query(
+                absolute(rel, apex), qtype, edns=0, do=True, payload=512)
+        for rel, qtype in [("big", "TXT"), ("bigsec", "NS"), ("@", "DNSKEY")]:
+            seeds[seed_name("do-small-buffer", apex, rel, qtype)] = query(
+                absolute(rel, apex), qtype, edns=0, do=True, payload=4096, mode=SMALL)
+            seeds[seed_name("do-tcp", apex, rel, qtype)] = query(
+                absolute(rel, apex), qtype, edns=0, do=True, mode=TCP)
+        # The same zones without DO: no signatures or proofs unless asked for by type.
+        for rel, qtype in [("www", "A"), ("nope", "A"), ("www", "RRSIG"), ("www", "NSEC"),
+                           ("caa-only", "ANY"), ("deleg", "DS"), ("host.deleg", "A"),
+                           ("x.wild", "A"), ("@", "NSEC3PARAM")]:
+            seeds[seed_name("nodo", apex, rel, qtype)] = query(absolute(rel, apex), qtype,
+                                                               edns=0)
+    for rel, types in WILD3_QUERIES:
+        for qtype in types:
+            seeds[seed_name("do", "wild3.test.", rel, qtype)] = query(
+                absolute(rel, "wild3.test."), qtype, edns=0, do=True)
+    # NSEC3 owner names: NSEC3 itself is asked for, and names at and below them.
+    for zone in ("nsec3.test.", "wild3.test."):
+        for i, owner in enumerate(nsec3_owners(os.path.join(DATA_DIR, zone + "zone"))):
+            qtype = ["NSEC3", "A", "RRSIG", "ANY"][i % 4]
+            seeds[seed_name("do-nsec3-owner", owner, qtype)] = query(owner, qtype, edns=0,
+                                                                      do=True)
+            if i % 5 == 0:
+                seeds[seed_name("do-below-nsec3-owner", owner)] = query("x." + owner, "A",
+                                                                       edns=0, do=True)
     return seeds
 
 
@@ -213,10 +372,16 @@ t TXT "a" "b" ( "c" )
 }
 
 
+# Inputs a fuzzer found (named by their SHA-1) that were added to the seeds by hand: kept.
+FOUND = re.compile(r"^[0-9a-f]{40}$")
+
+
 def main():
     for d in (QUERY_DIR, ZONE_DIR):
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        os.makedirs(d, exist_ok=True)
+        for name in os.listdir(d):
+            if not FOUND.match(name):
+                os.remove(os.path.join(d, name))
     seeds = query_seeds()
     for name, data in sorted(seeds.items()):
         with open(os.path.join(QUERY_DIR, name), "wb") as f:

@@ -5,12 +5,17 @@
 // case of the answer path: delegations with glue, nested and child zones, wildcards (also at
 // an apex and below empty non-terminals), CNAME chains and loops, DNAME (in and out of zone,
 // and one whose synthesis overflows 255 octets), big RRsets and additional-section targets.
+// The same cases come DNSSEC-signed (tests/fuzz/data/, signed once by sign.sh): nsec.test.
+// with NSEC, nsec3.test. with NSEC3 (salt, 3 iterations, opt-out), and wild3.test., an apex
+// wildcard under NSEC3 without salt; each signed parent also serves an unsigned child zone.
 //
 // The input is the query exactly as received, so every seed is a valid DNS message. Bits of
 // the (otherwise only echoed) message ID choose the transport and the output capacity:
 //   ID bit 0: 1 = TCP, 0 = UDP        ID bit 1: 1 = a 512-byte output buffer, 0 = 64 KiB
 // Besides crashes and sanitizer reports, the target aborts on a reply that breaks an invariant:
-// larger than allowed, not parseable by libknot, QR clear, or a different ID.
+// larger than allowed, not parseable by libknot, QR clear, a different ID, a type in a section
+// where it never belongs, and with DO on a signed zone missing RRSIGs or denial proofs
+// (reply_invariants.h).
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,9 +32,15 @@
 #include "store/env.h"
 #include "store/zonefile.h"
 #include "tests/fuzz/fuzz_store.h"
+#include "tests/fuzz/reply_invariants.h"
+
+#ifndef HOLDFAST_FUZZ_DATA
+#error "HOLDFAST_FUZZ_DATA (the signed zones' directory) is set by tests/fuzz/CMakeLists.txt"
+#endif
 
 namespace {
 
+using holdfast::fuzz::Signing;
 using holdfast::serve::QueryProcessor;
 using holdfast::serve::ServeOptions;
 namespace store = holdfast::store;
@@ -116,14 +127,16 @@ dn-up          DNAME example.
   return text;
 }
 
-const char *kSubZone = R"(
-$ORIGIN sub.example.
+// A child zone (sub.example. and, unsigned, below each signed zone's secure delegation "sub").
+std::string child_zone(const char *apex) {
+  return std::string("$ORIGIN ") + apex + R"(
 @     SOA   ns hostmaster 7 7200 3600 1209600 60
 @     NS    ns
 ns    A     192.0.2.70
 host  A     192.0.2.71
 *     AAAA  2001:db8::71
 )";
+}
 
 const char *kWildApex = R"(
 $ORIGIN wild.test.
@@ -134,9 +147,53 @@ $ORIGIN wild.test.
 a.b   A     192.0.2.201
 )";
 
+// Every zone of the fixture and how it is signed: the DNSSEC invariants need to know which
+// zone answers a question.
+struct ServedZone {
+  const char *apex;
+  Signing signing;
+  uint8_t wire[KNOT_DNAME_MAXLEN];
+};
+
+ServedZone served[] = {
+    {"example.", Signing::kUnsigned, {}},       {"sub.example.", Signing::kUnsigned, {}},
+    {"wild.test.", Signing::kUnsigned, {}},     {"nsec.test.", Signing::kNsec, {}},
+    {"nsec3.test.", Signing::kNsec3, {}},       {"wild3.test.", Signing::kNsec3, {}},
+    {"sub.nsec.test.", Signing::kUnsigned, {}}, {"sub.nsec3.test.", Signing::kUnsigned, {}},
+};
+
 struct Fixture : holdfast::fuzz::FuzzStore {};
 
 Fixture *fixture = nullptr;
+
+ServedZone &zone_named(const char *apex) {
+  for (ServedZone &z : served) {
+    if (std::strcmp(z.apex, apex) == 0) {
+      return z;
+    }
+  }
+  std::abort();
+}
+
+void load_path(const char *apex, const std::string &path) {
+  ServedZone &z = zone_named(apex);
+  if (knot_dname_from_str(z.wire, apex, sizeof(z.wire)) == nullptr) {
+    std::abort();
+  }
+  auto r = store::load_zone_file(*fixture->env, z.wire, path);
+  if (!r) {
+    std::fprintf(stderr, "query_fuzz: cannot load %s: %s\n", apex, r.error().c_str());
+    std::abort();
+  }
+  // A signed file that loaded as unsigned would leave the DNSSEC paths unfuzzed, silently.
+  auto mode = r->published.dnssec;
+  bool as_expected = (z.signing == Signing::kUnsigned) == (mode == store::DnssecMode::kUnsigned) &&
+                     (z.signing == Signing::kNsec3) == (mode == store::DnssecMode::kNsec3);
+  if (!as_expected) {
+    std::fprintf(stderr, "query_fuzz: %s did not load with the expected signing\n", apex);
+    std::abort();
+  }
+}
 
 void load(const char *apex, const std::string &text) {
   std::string path = fixture->dir + "/" + apex + "zone";
@@ -146,23 +203,42 @@ void load(const char *apex, const std::string &text) {
     std::abort();
   }
   std::fclose(f);
-  uint8_t name[KNOT_DNAME_MAXLEN];
-  if (knot_dname_from_str(name, apex, sizeof(name)) == nullptr) {
-    std::abort();
+  load_path(apex, path);
+}
+
+// The zone that answers `qname` (lowercase): the longest apex at or above it, except that DS
+// at a child apex goes to the parent when that is served too (as serve/query.cc decides).
+const ServedZone *answering_zone(const knot_dname_t *qname, uint16_t qtype) {
+  const ServedZone *best = nullptr;
+  int best_labels = -1;
+  for (const ServedZone &z : served) {
+    int labels = knot_dname_labels(z.wire, nullptr);
+    if (knot_dname_in_bailiwick(qname, z.wire) >= 0 && labels > best_labels) {
+      best = &z;
+      best_labels = labels;
+    }
   }
-  auto r = store::load_zone_file(*fixture->env, name, path);
-  if (!r) {
-    std::fprintf(stderr, "query_fuzz: cannot load %s: %s\n", apex, r.error().c_str());
-    std::abort();
+  if (best != nullptr && qtype == KNOT_RRTYPE_DS && knot_dname_is_equal(best->wire, qname) &&
+      *qname != 0) {
+    if (const ServedZone *parent = answering_zone(knot_wire_next_label(qname, nullptr), 0)) {
+      return parent;
+    }
   }
+  return best;
 }
 
 void set_up() {
   fixture = new Fixture();
   holdfast::fuzz::open_fuzz_store(*fixture, "query_fuzz", size_t{64} << 20);
   load("example.", example_zone());
-  load("sub.example.", kSubZone);
+  load("sub.example.", child_zone("sub.example."));
   load("wild.test.", kWildApex);
+  const std::string data = HOLDFAST_FUZZ_DATA;
+  for (const char *apex : {"nsec.test.", "nsec3.test.", "wild3.test."}) {
+    load_path(apex, data + "/" + apex + "zone");
+  }
+  load("sub.nsec.test.", child_zone("sub.nsec.test."));
+  load("sub.nsec3.test.", child_zone("sub.nsec3.test."));
   ServeOptions serve;
   serve.udp_max_payload = kUdpMaxPayload;
   serve.identity = "fuzz";
@@ -200,11 +276,21 @@ void check_reply(const uint8_t *query, const uint8_t *reply, size_t n, size_t ca
     std::abort();
   }
   int rc = knot_pkt_parse(pkt, 0);
-  knot_pkt_free(pkt);
   if (rc != KNOT_EOK) {
     std::fprintf(stderr, "query_fuzz: libknot: %s\n", knot_strerror(rc));
     broken("reply does not parse", n);
   }
+  if (knot_wire_get_qdcount(reply) == 1) {
+    const char *what = holdfast::fuzz::check_section_types(pkt);
+    const ServedZone *zone = answering_zone(knot_pkt_qname(pkt), knot_pkt_qtype(pkt));
+    if (what == nullptr && zone != nullptr) {
+      what = holdfast::fuzz::check_dnssec(pkt, zone->signing);
+    }
+    if (what != nullptr) {
+      broken(what, n);
+    }
+  }
+  knot_pkt_free(pkt);
 }
 
 } // namespace
