@@ -416,6 +416,7 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   out.snapshot = rec.current;
   out.serial = rec.serial;
   out.records = rec.records;
+  out.dnssec = rec.dnssec; // unchanged: a change of signing mode took the copy path above
   return std::optional<Published>{out};
 }
 

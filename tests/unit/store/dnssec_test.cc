@@ -1089,11 +1089,9 @@ TEST_F(DnssecIxfr, ResigningAnNsecZoneIsAppliedInPlace) {
   expect_same_as_fresh(zone_text(to));
 }
 
-// KNOWN BUG (left failing on purpose): apply_diff() returns the Published of the in-place path
-// with dnssec left at its default, kUnsigned, for a signed zone, while the copy path and every
-// full publish report the snapshot's mode (patch.cc patch_in_place fills only snapshot, serial
-// and records). A caller logging or acting on the result sees a signed zone as unsigned.
-TEST_F(DnssecIxfr, BugInPlaceResultMustReportTheZonesSigning) {
+// The in-place path reports the zone's signing mode as the copy path and a full publish do, so
+// a caller logging or acting on the result does not see a signed zone as unsigned.
+TEST_F(DnssecIxfr, InPlaceResultReportsTheZonesSigning) {
   for (Denial denial : {Denial::kNsec, Denial::kNsec3}) {
     test::TempDir dir;
     env_ = test::open_env(dir.path());
