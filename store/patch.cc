@@ -387,16 +387,18 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   }
   NodeView new_apex(static_cast<const uint8_t *>(av.mv_data), av.mv_size);
   ZoneSigning after = zone_signing(new_apex);
+  bool has_zonemd = new_apex.has_type(KNOT_RRTYPE_ZONEMD); // new_apex dies with the commit
   bool resigned = after.mode != before.mode ||
                   (after.mode == DnssecMode::kNsec3 && !after.nsec3.same_hash(before.nsec3));
   // A ZONEMD digest covers the whole zone: it is checked on the copy path's publish.
   bool zonemd = source.zonemd == ZonemdPolicy::kRequire ||
-                (source.zonemd == ZonemdPolicy::kVerify && new_apex.has_type(KNOT_RRTYPE_ZONEMD));
+                (source.zonemd == ZonemdPolicy::kVerify && has_zonemd);
   if (zonemd || resigned) {
     return std::optional<Published>{};
   }
   ZoneRecord rec = zone->record;
   rec.serial = diff.to();
+  rec.flags = has_zonemd ? kZoneFlagZonemd : 0;
   rec.records = static_cast<uint32_t>(static_cast<int64_t>(rec.records) + delta);
   rec.published_ns = unix_now_ns();
   rec.source_kind = source.kind;
@@ -417,6 +419,7 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   out.serial = rec.serial;
   out.records = rec.records;
   out.dnssec = rec.dnssec; // unchanged: a change of signing mode took the copy path above
+  out.zonemd = has_zonemd;
   return std::optional<Published>{out};
 }
 

@@ -141,6 +141,7 @@ public:
       out.serial = knot_soa_serial(soa.rrs.rdata);
       signing_ = zone_signing(node);
       out.dnssec = signing_.mode;
+      out.zonemd = node.has_type(KNOT_RRTYPE_ZONEMD);
     } else if (!saw_apex_) {
       return {"no SOA record at the zone apex"};
     }
@@ -322,6 +323,7 @@ StepError flip(MDB_txn *txn, Env &env, uint64_t id, const std::vector<uint8_t> &
   rec.source_inode = source.inode;
   rec.source_kind = source.kind;
   rec.dnssec = out.dnssec;
+  rec.flags = out.zonemd ? kZoneFlagZonemd : 0;
   rec.source_len = static_cast<uint16_t>(source.source.size());
   std::vector<uint8_t> value(sizeof(rec) + source.source.size());
   std::memcpy(value.data(), &rec, sizeof(rec));

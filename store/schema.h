@@ -61,6 +61,9 @@ enum class DnssecMode : uint8_t { kUnsigned = 0, kNsec = 1, kNsec3 = 2 };
 // Where a snapshot came from.
 enum class SourceKind : uint8_t { kZoneFile = 1, kTransfer = 2 };
 
+// ZoneRecord::flags.
+inline constexpr uint8_t kZoneFlagZonemd = 1; // the apex has a ZONEMD RRset (RFC 8976)
+
 // Value of "zones". Followed by `source_len` bytes: the file path or the master's address.
 struct ZoneRecord {
   uint64_t current;        // snapshot id served
@@ -74,7 +77,8 @@ struct ZoneRecord {
   SourceKind source_kind;
   DnssecMode dnssec; // of `current`
   uint16_t source_len;
-  uint32_t reserved2;
+  uint8_t flags; // kZoneFlag* of `current` (0 in records written before flags existed)
+  uint8_t reserved2[3];
 };
 static_assert(sizeof(ZoneRecord) == 64);
 

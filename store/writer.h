@@ -47,6 +47,7 @@ struct Published {
   size_t records = 0;
   size_t nodes = 0;
   DnssecMode dnssec = DnssecMode::kUnsigned;
+  bool zonemd = false;          // the apex has a ZONEMD RRset (RFC 8976)
   bool zonemd_verified = false; // the zone's ZONEMD digest was checked and matched
 };
 

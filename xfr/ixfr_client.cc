@@ -54,6 +54,12 @@ Status IxfrClient::start_full(const knot_rrset_t &second) {
 }
 
 Status IxfrClient::change(const knot_rrset_t &rr, bool add) {
+  if (add && vanity_.active() && seals_apex(rr, apex_)) {
+    // The stored zone carries the vanity set; a sealed zone must keep the master's records,
+    // which only a full transfer brings (the caller falls back to AXFR).
+    return fail("the zone becomes DNSSEC-signed or gains a ZONEMD record: the vanity "
+                "nameserver set no longer applies, a full transfer is needed");
+  }
   if (vanity_.replaces(rr.owner, rr.type)) {
     return Ok{}; // the vanity set stays as it is in the stored snapshot
   }

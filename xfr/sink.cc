@@ -8,6 +8,25 @@
 
 namespace holdfast::xfr {
 
+bool seals_apex(const knot_rrset_t &rr, const knot_dname_t *apex) {
+  if (!knot_dname_is_case_equal(rr.owner, apex)) {
+    return false;
+  }
+  if (rr.type == KNOT_RRTYPE_ZONEMD) {
+    return true;
+  }
+  if (rr.type != KNOT_RRTYPE_RRSIG) {
+    return false;
+  }
+  knot_rdata_t *rd = rr.rrs.rdata;
+  for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+    if (rd->len >= 2 && knot_wire_read_u16(rd->data) == KNOT_RRTYPE_SOA) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Vanity::Vanity(const ZoneSpec &spec) : apex_(spec.apex), set_(spec.vanity) {}
 
 bool Vanity::replaces(const knot_dname_t *owner, uint16_t type) const {
@@ -60,12 +79,8 @@ Status Vanity::emit(store::SnapshotWriter &writer, uint32_t ttl) const {
 }
 
 Status SnapshotSink::add(const knot_rrset_t &rr) {
-  if (rr.type == KNOT_RRTYPE_RRSIG && vanity_.active() && !signed_ &&
-      knot_dname_is_case_equal(rr.owner, vanity_.apex())) {
-    knot_rdata_t *rd = rr.rrs.rdata;
-    for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-      signed_ = signed_ || (rd->len >= 2 && knot_wire_read_u16(rd->data) == KNOT_RRTYPE_SOA);
-    }
+  if (vanity_.active() && !sealed_) {
+    sealed_ = seals_apex(rr, vanity_.apex());
   }
   if (vanity_.replaces(rr.owner, rr.type)) {
     if (rr.type == KNOT_RRTYPE_NS) {
@@ -82,7 +97,7 @@ Status SnapshotSink::add(const knot_rrset_t &rr) {
 }
 
 Result<store::Published> SnapshotSink::publish() {
-  if (vanity_.active() && signed_) {
+  if (vanity_.active() && sealed_) {
     vanity_skipped_ = true;
     for (const auto &k : replaced_) {
       auto st = writer_->add(k.owner.data(), k.type, KNOT_CLASS_IN, k.ttl, k.rdata.data(),

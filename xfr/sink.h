@@ -21,6 +21,12 @@ public:
   virtual Status add(const knot_rrset_t &rr) = 0;
 };
 
+// True when `rr` makes the zone's apex records tamper-evident, so that the vanity set must not
+// replace them: an RRSIG over the apex SOA (the zone is DNSSEC-signed; holdfast holds no keys,
+// replaced records would fail validation) or an apex ZONEMD (RFC 8976: its digest covers the
+// master's apex NS and glue, so a substituted set would fail the check, here and downstream).
+bool seals_apex(const knot_rrset_t &rr, const knot_dname_t *apex);
+
 // The vanity nameserver set of a zone (DESIGN.md "Vanity nameservers"): the apex NS RRset is
 // the set's names, and the set's names inside the zone get its addresses as A/AAAA. The
 // master's records for exactly those (owner, type) pairs are left out.
@@ -28,7 +34,7 @@ class Vanity {
 public:
   explicit Vanity(const ZoneSpec &spec);
   bool active() const { return !set_.empty(); }
-  // Turns the substitution off (for a signed zone: see SnapshotSink).
+  // Turns the substitution off (for a sealed zone: see seals_apex).
   void disable() { set_.clear(); }
   const knot_dname_t *apex() const { return apex_.data(); }
   // True when the master's record is replaced by the set.
@@ -50,8 +56,8 @@ public:
   // Adds the vanity set and publishes atomically.
   Result<store::Published> publish();
   size_t records() const { return writer_->staged_records(); }
-  // The zone is DNSSEC-signed, so the master's records were kept instead of the vanity set:
-  // holdfast holds no keys, and replaced records would fail validation (their RRSIGs stay).
+  // The zone is sealed (seals_apex: signed or carrying a ZONEMD), so the master's records were
+  // kept instead of the vanity set.
   bool vanity_skipped() const { return vanity_skipped_; }
 
 private:
@@ -66,7 +72,7 @@ private:
   const Vanity &vanity_;
   uint32_t ns_ttl_ = 3600;
   std::vector<Kept> replaced_; // the master's records the set replaces
-  bool signed_ = false;        // an RRSIG over the apex SOA went by
+  bool sealed_ = false;        // a record that seals_apex() went by
   bool vanity_skipped_ = false;
 };
 

@@ -321,10 +321,11 @@ void ZoneController::begin_transfer(bool ixfr) {
   job->qtype = ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR;
   std::string from = r.address->text;
   if (ixfr) {
-    // A signed zone keeps the master's NS and addresses (see SnapshotSink): increments apply
-    // to them as sent.
+    // A sealed zone keeps the master's NS and addresses (seals_apex): increments apply to
+    // them as sent.
     auto stored = store::read_zone(env_, spec_->apex.data());
-    if (stored && stored->record.dnssec != store::DnssecMode::kUnsigned) {
+    if (stored && (stored->record.dnssec != store::DnssecMode::kUnsigned ||
+                   (stored->record.flags & store::kZoneFlagZonemd) != 0)) {
       job->vanity.disable();
     }
     job->ixfr =
@@ -409,8 +410,9 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
   if (job->sink && job->sink->vanity_skipped()) {
     zone_log(spdlog::level::warn, name_,
-             "zone is DNSSEC-signed: the vanity nameserver set is not applied (its records "
-             "would fail validation); publish the set's NS and addresses on the master");
+             "zone is DNSSEC-signed or has a ZONEMD record: the vanity nameserver set is not "
+             "applied (its records would fail validation or the digest); publish the set's NS "
+             "and addresses on the master");
   }
   // A full transfer reports the zone's size, an incremental one the size of the change.
   bool incremental = job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kIncremental;
@@ -431,6 +433,16 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     stats_.ahead_since_ns = 0;
   }
   force_axfr_ = false;
+  if (incremental && !spec_->vanity.empty() && !job->vanity.active() &&
+      pub->dnssec == store::DnssecMode::kUnsigned && !pub->zonemd) {
+    // The zone is no longer sealed (seals_apex): only a full transfer brings the master's
+    // records the vanity set replaces, so the set is applied again.
+    zone_log(spdlog::level::info, name_,
+             "zone is no longer signed or digested: transferring it whole to apply the vanity "
+             "nameserver set");
+    force_axfr_ = true;
+    again_ = true;
+  }
   done(true);
 }
 

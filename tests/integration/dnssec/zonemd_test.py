@@ -27,6 +27,13 @@ its digest was computed. Zones and steps (the zones change at the same time, NOT
       2 correct -> published; 3 no ZONEMD -> 2 stays, reported
   off.example.  zonemd: off, IXFR
       1 tampered -> published; 2 tampered -> published                           (e)
+  van.example.  a vanity nameserver set, IXFR (the digest covers the master's apex NS and
+                glue, so a zone with ZONEMD keeps them, as a signed zone does)
+      1 no ZONEMD -> published with the vanity NS set
+      2 correct   -> published with the master's NS (the IXFR cannot bring them back: the
+                     full transfer that follows does) and a warning                (f)
+      3 correct   -> published by IXFR, still the master's NS
+      4 no ZONEMD -> published, the vanity NS set again (a full transfer follows)    (g)
 
 Until holdfast knows the `zonemd` key this test fails at start-up (config error).
 """
@@ -49,6 +56,8 @@ import dns.zone  # noqa: E402
 import dns.zonetypes  # noqa: E402
 
 MD, AXFR, REQ, OFF = "md.example.", "axfr.example.", "req.example.", "off.example."
+VAN = "van.example."
+VANITY_NS = ("ns1.vanity.test.", "198.51.100.53")
 STEP_TIMEOUT = 10.0  # a NOTIFY-driven transfer of a tiny zone takes well under a second
 
 
@@ -101,7 +110,10 @@ class World:
                  secondary(AXFR, ["knot"], zonemd="verify"),
                  secondary(REQ, ["knot"], zonemd="require"),
                  secondary(OFF, ["knot"], zonemd="off")]
-        self.hf = self.env.holdfast(zones, masters=[master("knot", self.knot.address)], keys=())
+        zones.append(secondary(VAN, ["knot"], nameservers="vanity"))
+        self.hf = self.env.holdfast(zones, masters=[master("knot", self.knot.address)], keys=(),
+                                    nameserver_sets=[("vanity", [(VANITY_NS[0],
+                                                                  [VANITY_NS[1]])])])
         hftest.add_server_keys(self.hf.config, ["http: %s@%d" % (hftest.HOST, self.http_port)])
         self.hf.start()
         hftest.wait_http(self.http_port, "/healthz", START_TIMEOUT, server=self.hf)
@@ -178,6 +190,30 @@ class World:
                line.strip(), st.get("last_error")))
         return st
 
+    def apex_ns(self, origin):
+        resp = hftest.query(self.hf.port, origin, "NS", timeout=1.0)
+        if resp is None:
+            return None
+        return sorted(r.target.to_text() for rr in resp.answer if rr.rdtype == dns.rdatatype.NS
+                      for r in rr)
+
+    def ns_published(self, origin, serial, ns):
+        """Waits until `serial` is served with the apex NS names `ns`."""
+        self.published(origin, serial)
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while self.apex_ns(origin) != ns:
+            self._alive()
+            if time.monotonic() > deadline:
+                raise AssertionError("%s serial %d: apex NS %s, expected %s\nlog:\n%s"
+                                     % (origin, serial, self.apex_ns(origin), ns,
+                                        self.hf.log_tail(20)))
+            time.sleep(0.02)
+        st = self.status(origin)
+        assert st.get("serial") == serial and not st.get("last_error"), \
+            "%s: serial %d with NS %s, but the status says %s" % (origin, serial, ns,
+                                                                  json.dumps(st))
+        log("%s serial %d published, apex NS %s" % (origin, serial, ns))
+
     def cli_status(self, origin):
         r = subprocess.run([self.binary, "zone", "status", origin, "-c", self.hf.config,
                             "--json"], capture_output=True, text=True, timeout=20,
@@ -196,19 +232,27 @@ def test(tmp, args):
     w = World(tmp, args.holdfast)
     # Step 1.
     mark = 0
-    w.start({MD: (1, "correct"), AXFR: (1, "correct"), REQ: (1, None), OFF: (1, "tampered")})
+    w.start({MD: (1, "correct"), AXFR: (1, "correct"), REQ: (1, None), OFF: (1, "tampered"),
+             VAN: (1, None)})
     w.published(MD, 1)                                    # (a)
     w.published(AXFR, 1)
     w.published(OFF, 1, tampered=True)                    # (e)
     w.refused(REQ, 1, None, mark)                         # (d)
+    vanity_ns, master_ns = [VANITY_NS[0]], ["ns1." + VAN]
+    w.ns_published(VAN, 1, vanity_ns)
 
     # Step 2.
     mark = w.change({MD: (2, "tampered"), AXFR: (2, "stale"), REQ: (2, "correct"),
-                     OFF: (2, "tampered")})
+                     OFF: (2, "tampered"), VAN: (2, "correct")})
     w.refused(MD, 2, 1, mark)                             # (b)
     w.refused(AXFR, 2, 1, mark)
     w.published(REQ, 2)
     w.published(OFF, 2, tampered=True)                    # (e)
+    w.ns_published(VAN, 2, master_ns)                     # (f)
+    hftest.wait_log_since(w.hf, mark, r"van\.example.*ZONEMD.*falling back|van\.example.*"
+                          r"falling back to AXFR", STEP_TIMEOUT)
+    hftest.wait_log_since(w.hf, mark, r"van\.example.*vanity nameserver set is not applied",
+                          STEP_TIMEOUT)
     cli = w.cli_status(MD)
     assert cli.get("serial") == 1 and "ZONEMD" in (cli.get("last_error") or ""), \
         "holdfast zone status %s --json does not show serial 1 and the ZONEMD error: %s" % (
@@ -216,14 +260,19 @@ def test(tmp, args):
     log("holdfast zone status %s --json: serial 1, last_error %r" % (MD, cli["last_error"]))
 
     # Step 3.
-    mark = w.change({MD: (3, "correct"), AXFR: (3, "correct"), REQ: (3, None)})
+    mark = w.change({MD: (3, "correct"), AXFR: (3, "correct"), REQ: (3, None),
+                     VAN: (3, "correct")})
     w.published(MD, 3)                                    # (c)
     w.published(AXFR, 3)
     w.refused(REQ, 3, 2, mark)
+    w.ns_published(VAN, 3, master_ns)
 
     # Step 4: verify takes a zone without ZONEMD.
-    w.change({MD: (4, None)})
+    mark = w.change({MD: (4, None), VAN: (4, None)})
     w.published(MD, 4)
+    w.ns_published(VAN, 4, vanity_ns)                     # (g)
+    hftest.wait_log_since(w.hf, mark, r"van\.example.*no longer signed or digested",
+                          STEP_TIMEOUT)
 
     w.hf.stop()
     w.knot.stop()
