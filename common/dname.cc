@@ -3,6 +3,7 @@
 #include "common/dname.h"
 
 #include <cctype>
+#include <cstring>
 
 namespace holdfast {
 
@@ -19,9 +20,18 @@ int labels_below(const knot_dname_t *name, const knot_dname_t *apex) {
   return knot_dname_is_case_equal(suffix, apex) ? static_cast<int>(nl - al) : -1;
 }
 
+bool has_zero_octet_label(const knot_dname_t *name) {
+  for (const uint8_t *p = name; *p != 0; p += *p + 1) {
+    if (std::memchr(p + 1, 0, *p) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
   int depth = labels_below(name, apex);
-  if (depth < 0) {
+  if (depth < 0 || has_zero_octet_label(name)) {
     return false;
   }
   // Collect the labels below the apex, leftmost first.
@@ -74,10 +84,11 @@ NameKey NameKey::ancestor(unsigned n) const {
 }
 
 size_t key_to_name(const NameKey &key, const knot_dname_t *apex, uint8_t *out) {
-  // Labels in the key are rightmost first; write them leftmost first.
+  // Labels in the key are rightmost first; write them leftmost first. A key has at most
+  // KNOT_DNAME_MAXLABELS separators (make_key refuses names with zero octets in labels).
   size_t starts[KNOT_DNAME_MAXLABELS];
   size_t nlabels = 0, begin = 0;
-  for (size_t i = 0; i < key.len; ++i) {
+  for (size_t i = 0; i < key.len && nlabels < KNOT_DNAME_MAXLABELS; ++i) {
     if (key.data[i] == 0) {
       starts[nlabels++] = begin;
       begin = i + 1;

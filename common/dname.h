@@ -38,8 +38,13 @@ struct NameKey {
 // How many labels `name` has below `apex` (any case), or -1 when it is not at or below it.
 int labels_below(const knot_dname_t *name, const knot_dname_t *apex);
 
-// Builds the key of `name` (any case) below `apex`.
-// The name must be at or below the apex; returns false otherwise.
+// True when a label of `name` holds a zero octet. Such a name has no key: zero separates the
+// labels of a key, so "a\000b.zone." would read as "b.a.zone." (RFC 4343 allows any octet, but
+// the store refuses these names and the query path answers that they do not exist).
+bool has_zero_octet_label(const knot_dname_t *name);
+
+// Builds the key of `name` (any case) below `apex`. Returns false when the name is not at or
+// below the apex, or has a label with a zero octet.
 bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out);
 
 // Parses a stored key back into a key (used for keys read from the map, which may be padded).

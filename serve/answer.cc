@@ -322,6 +322,10 @@ void record_wildcard(Ctx &c, const NameKey &sname, const NameKey &encloser) {
 void resolve(Ctx &c, const Name &name) {
   NameKey key;
   if (!make_key(name.ptr, c.zone.apex, key)) {
+    // Callers pass names inside the zone, so a label holds a zero octet: the store has no such
+    // name (SnapshotWriter::add refuses them). NXDOMAIN, without a denial proof.
+    c.plan.rcode = KNOT_RCODE_NXDOMAIN;
+    add_soa(c);
     return;
   }
   store::Lookup l;

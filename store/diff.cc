@@ -19,6 +19,12 @@ std::string describe(const knot_dname_t *owner, uint16_t type) {
   return name_to_string(owner) + " " + tname;
 }
 
+// Why an owner has no key (make_key).
+const char *no_key(const knot_dname_t *owner) {
+  return has_zero_octet_label(owner) ? ", whose name has a label with a zero octet"
+                                     : ", which is outside the zone";
+}
+
 } // namespace
 
 ZoneDiff::ZoneDiff(const knot_dname_t *apex) : apex_(apex, apex + knot_dname_size(apex)) {
@@ -44,7 +50,7 @@ Status ZoneDiff::remove(const knot_dname_t *owner, uint16_t type, const uint8_t 
                         uint16_t len) {
   std::string id;
   if (!make_id(owner, type, rdata, len, id)) {
-    return fail("IXFR removes " + describe(owner, type) + ", which is outside the zone");
+    return fail("IXFR removes " + describe(owner, type) + no_key(owner));
   }
   ++changes_;
   auto it = entries_.find(id);
@@ -69,7 +75,7 @@ Status ZoneDiff::add(const knot_dname_t *owner, uint16_t type, uint32_t ttl, con
                      uint16_t len) {
   std::string id;
   if (!make_id(owner, type, rdata, len, id)) {
-    return fail("IXFR adds " + describe(owner, type) + ", which is outside the zone");
+    return fail("IXFR adds " + describe(owner, type) + no_key(owner));
   }
   ++changes_;
   auto it = entries_.find(id);

@@ -113,6 +113,10 @@ Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rc
   }
   NameKey key;
   if (!make_key(owner, apex_.data(), key)) {
+    if (has_zero_octet_label(owner)) {
+      return fail("owner " + name_to_string(owner) +
+                  " has a label with a zero octet, which holdfast cannot store");
+    }
     return fail("record " + name_to_string(owner) + " is outside the zone " +
                 name_to_string(apex_.data()));
   }

@@ -124,6 +124,17 @@ TEST(DnameKey, NamesOutsideTheApexAreRejected) {
   EXPECT_FALSE(make_key(Name("."), Name("example.com."), k));
 }
 
+// "a\000b.example." would get the key of "b.a.example." (zero separates key labels).
+TEST(DnameKey, LabelWithAZeroOctetHasNoKey) {
+  NameKey k;
+  EXPECT_TRUE(has_zero_octet_label(Name("a\\000b.example.")));
+  EXPECT_TRUE(has_zero_octet_label(Name("\\000.example.")));
+  EXPECT_FALSE(has_zero_octet_label(Name("a.b.example.")));
+  EXPECT_FALSE(make_key(Name("a\\000b.example."), Name("example."), k));
+  EXPECT_FALSE(make_key(Name("x.\\000.example."), Name("example."), k));
+  EXPECT_TRUE(make_key(Name("a.b.example."), Name("example."), k));
+}
+
 TEST(DnameKey, WildcardIsRecognisedOnlyAsTheWholeLeftmostLabel) {
   EXPECT_TRUE(key_of("*.example.", "example.").is_wildcard());
   EXPECT_TRUE(key_of("*.a.b.example.", "example.").is_wildcard());

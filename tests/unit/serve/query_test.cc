@@ -49,6 +49,16 @@ TEST_F(QueryTest, Rfc2308NxdomainCarriesSoaWithMinimumTtl) {
   EXPECT_EQ(r->authority(), Lines{kNegSoa});
 }
 
+// "target\000www.example." must not read as "www.target.example." (zero separates the labels
+// of a key): names with such labels are never stored, so it does not exist.
+TEST_F(QueryTest, NameWithAZeroOctetInALabelDoesNotExist) {
+  auto r = ask("target\\000www.example.", KNOT_RRTYPE_A);
+  EXPECT_EQ(r->rcode(), KNOT_RCODE_NXDOMAIN);
+  EXPECT_TRUE(r->aa());
+  EXPECT_EQ(r->answer(), Lines{});
+  EXPECT_EQ(r->authority(), Lines{kNegSoa});
+}
+
 TEST_F(QueryTest, Rfc2308NegativeTtlIsTheSoaTtlWhenItIsSmaller) {
   auto r = ask("nope.short.", KNOT_RRTYPE_A);
   EXPECT_EQ(r->rcode(), KNOT_RCODE_NXDOMAIN);

@@ -439,6 +439,16 @@ TEST_F(SnapshotWriterTest, OwnerNamesInAnyCaseAreAccepted) {
   EXPECT_EQ(dump(p->snapshot)["www.example."], "flags=0x0000 A/3600[c0000250]");
 }
 
+TEST_F(SnapshotWriterTest, OwnerWithAZeroOctetInALabelIsRefusedByName) {
+  auto w = SnapshotWriter::begin(*env_, Name("example."), {});
+  ASSERT_TRUE(w.ok()) << w.error();
+  uint8_t addr[4] = {192, 0, 2, 1};
+  auto st = (*w)->add(Name("a\\000b.example."), KNOT_RRTYPE_A, KNOT_CLASS_IN, 60, addr, 4);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("zero octet"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().find("a\\000b.example."), std::string::npos) << st.error();
+}
+
 TEST(SnapshotWriterMap, GrowsFromOneMebibyteToHoldFiftyThousandRecords) {
   TempDir dir;
   auto env = test::open_env(dir.path(), size_t{1} << 20);
