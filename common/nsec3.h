@@ -15,6 +15,10 @@ inline constexpr uint8_t kNsec3AlgSha1 = 1;
 inline constexpr size_t kNsec3HashLen = 20;
 inline constexpr size_t kNsec3LabelLen = 32; // base32hex of 20 octets
 
+// RFC 5155 10.3: no key size allows more iterations (RFC 9276 3.1 asks for 0). A zone with more
+// is refused: every NXDOMAIN would cost that many hashes per query.
+inline constexpr uint16_t kNsec3MaxIterations = 2500;
+
 struct Nsec3Params {
   uint8_t algorithm = 0; // 0: none
   uint8_t flags = 0;

@@ -48,10 +48,19 @@ ZoneSigning zone_signing(const NodeView &apex) {
   }
   out.mode = DnssecMode::kNsec;
   RRsetView param;
-  if (apex.find(KNOT_RRTYPE_NSEC3PARAM, param) && param.rrs.count > 0 &&
-      parse_nsec3_params(param.rrs.rdata->data, param.rrs.rdata->len, out.nsec3) &&
-      out.nsec3.valid()) {
-    out.mode = DnssecMode::kNsec3;
+  if (!apex.find(KNOT_RRTYPE_NSEC3PARAM, param)) {
+    return out;
+  }
+  // RFC 5155 4.1.2: an NSEC3PARAM whose Flags are not zero is ignored; the first usable one
+  // in canonical order is the zone's chain.
+  knot_rdata_t *rd = param.rrs.rdata;
+  for (uint16_t i = 0; i < param.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
+    Nsec3Params p;
+    if (parse_nsec3_params(rd->data, rd->len, p) && p.valid() && p.flags == 0) {
+      out.nsec3 = p;
+      out.mode = DnssecMode::kNsec3;
+      break;
+    }
   }
   return out;
 }

@@ -141,6 +141,12 @@ public:
       out.serial = knot_soa_serial(soa.rrs.rdata);
       signing_ = zone_signing(node);
       out.dnssec = signing_.mode;
+      if (signing_.mode == DnssecMode::kNsec3 &&
+          signing_.nsec3.iterations > kNsec3MaxIterations) {
+        return {"NSEC3PARAM has " + std::to_string(signing_.nsec3.iterations) +
+                " iterations, more than RFC 5155 10.3 allows (" +
+                std::to_string(kNsec3MaxIterations) + "; RFC 9276 asks for 0)"};
+      }
       out.zonemd = node.has_type(KNOT_RRTYPE_ZONEMD);
     } else if (!saw_apex_) {
       return {"no SOA record at the zone apex"};

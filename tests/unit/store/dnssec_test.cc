@@ -491,6 +491,31 @@ TEST_F(DnssecZoneRecord, Rfc5155Nsec3ParamWithAnUnknownHashSelectsNsec) {
   }
 }
 
+// RFC 5155 4.1.2: NSEC3PARAM records with Flags other than zero are ignored.
+TEST_F(DnssecZoneRecord, Rfc5155Nsec3ParamWithNonZeroFlagsIsIgnored) {
+  ZoneSpec z;
+  z.nsec3param = "1 1 2 aabbccdd";
+  EXPECT_EQ(mode(publish(z).dnssec), mode(DnssecMode::kNsec));
+  std::string both = zone_text(z);
+  both += "@ NSEC3PARAM 1 0 2 aabbccdd\n"; // the usable one sorts after the flagged one
+  EXPECT_EQ(mode(publish(both).dnssec), mode(DnssecMode::kNsec3));
+}
+
+// RFC 5155 10.3 allows at most 2500 iterations for any key: such a zone is refused (each
+// NXDOMAIN would cost that many hashes), and the previous snapshot stays.
+TEST_F(DnssecZoneRecord, Rfc5155MoreIterationsThanSection103AllowsAreRefused) {
+  Published before = publish(ZoneSpec{});
+  ZoneSpec z;
+  z.serial = 2;
+  z.nsec3param = "1 0 2501 aabbccdd";
+  auto pub = test::publish_records(*env_, kApex, rrs(zone_text(z)));
+  ASSERT_FALSE(pub.ok());
+  EXPECT_NE(pub.error().find("2501 iterations"), std::string::npos) << pub.error();
+  EXPECT_EQ(record().current, before.snapshot);
+  z.nsec3param = "1 0 2500 aabbccdd";
+  EXPECT_EQ(mode(publish(z).dnssec), mode(DnssecMode::kNsec3));
+}
+
 // An NSEC3PARAM in an unsigned zone does not make it NSEC3-signed either.
 TEST_F(DnssecZoneRecord, Nsec3ParamWithoutSoaSignatureLeavesTheZoneUnsigned) {
   ZoneSpec z;
