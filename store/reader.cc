@@ -151,7 +151,9 @@ bool Reader::nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &
        rc == MDB_SUCCESS && key_snapshot(k) == zone.snapshot;
        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
     NodeView n(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
-    if (n.valid() && !n.empty() && !n.has(kFlagNonAuth)) {
+    // Only names in the NSEC chain own an NSEC: this also skips glue, names occluded by a
+    // DNAME and names the master left out of the chain.
+    if (n.valid() && !n.has(kFlagNonAuth | kFlagBelowDname) && n.has_type(KNOT_RRTYPE_NSEC)) {
       out_key = key_owner(k);
       out = n;
       return true;

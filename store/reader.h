@@ -53,8 +53,9 @@ public:
   // the last of the chain when `hash` sorts first (the chain wraps). Writes its hash.
   bool nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash,
                    NodeView &out);
-  // The last node before `key` in canonical order that is in the NSEC chain: authoritative and
-  // not an empty non-terminal (RFC 4035 2.3). The apex always is, so this ends there.
+  // The last node before `key` in canonical order that is in the NSEC chain: authoritative,
+  // not an empty non-terminal, and owning an NSEC (RFC 4035 2.3). In an NSEC-signed zone the
+  // apex always is, so this ends there.
   bool nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key,
                      NodeView &out);
 

@@ -1328,6 +1328,19 @@ TEST_F(Rfc4035DnssecNsecPrevious, EndsAtTheApex) {
   EXPECT_EQ(previous("zzz.example."), "www.example.") << "past the last name";
 }
 
+// A name without an NSEC (occluded by a DNAME, or left out by the master) is not in the chain:
+// the proof must come from the NSEC before it, or it proves nothing.
+TEST_F(Rfc4035DnssecNsecPrevious, SkipsNamesThatOwnNoNsec) {
+  publish(soa(2) + rrsig("@", "SOA") + "@ NS ns1\n@ NSEC a.example. NS SOA RRSIG NSEC\n" +
+          "a A 192.0.2.1\na NSEC z.example. A RRSIG NSEC\n" + "m A 192.0.2.2\n" +
+          "dn DNAME target.test.\ndn NSEC z.example. DNAME RRSIG NSEC\n" +
+          "x.dn A 192.0.2.3\nx.dn NSEC z.example. A RRSIG NSEC\n" +
+          "z A 192.0.2.4\nz NSEC example. A RRSIG NSEC\n");
+  EXPECT_EQ(previous("n.example."), "dn.example.") << "m owns no NSEC";
+  EXPECT_EQ(previous("y.dn.example."), "dn.example.") << "x.dn is occluded by the DNAME";
+  EXPECT_EQ(previous("b.example."), "a.example.");
+}
+
 // ---- Format version 2 (schema.h): version 1 stores open and are upgraded ----
 
 void set_format(const std::string &dir, uint32_t version) {
