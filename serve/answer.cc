@@ -226,8 +226,15 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node, const SearchEn
   }
   if (qtype == KNOT_RRTYPE_ANY && !node.empty()) {
     // RFC 8482 4.1: one RRset is a complete answer; like Knot DNS, the one of the lowest type
-    // (RRsets are stored in type order), over UDP and TCP alike.
-    put(c, Section::kAnswer, make_rr(owner, node.at(0)), &node);
+    // (RRsets are stored in type order), over UDP and TCP alike. RRSIG and NSEC sort below
+    // TLSA, SVCB, HTTPS, CAA...: they are the answer only where nothing else is (Knot's first
+    // RRset is the first loaded, so it is data there too).
+    uint16_t pick = 0;
+    while (pick + 1 < node.count() && (node.at(pick).type == KNOT_RRTYPE_RRSIG ||
+                                       node.at(pick).type == KNOT_RRTYPE_NSEC)) {
+      ++pick;
+    }
+    put(c, Section::kAnswer, make_rr(owner, node.at(pick)), &node);
     return;
   }
   if (qtype == KNOT_RRTYPE_RRSIG && answer_rrsig(c, owner, node)) {

@@ -270,6 +270,28 @@ TEST_F(QueryTest, Rfc8482AnyQueryReturnsOneRRset) {
   EXPECT_EQ(ent->authority(), Lines{kNegSoa});
 }
 
+// At a signed name whose data types sort above RRSIG (46) and NSEC (47), such as TLSA (52),
+// the one RRset of an ANY answer is the data, not a signature or the NSEC.
+TEST_F(QueryTest, Rfc8482AnyAtASignedNameAnswersDataNotDnssecRecords) {
+  load("sig.", "$ORIGIN sig.\n$TTL 300\n@ SOA ns hm 1 7200 3600 1209600 300\n@ NS ns\n"
+               "ns A 192.0.2.1\n_25._tcp TLSA 3 1 1 0123456789abcdef\n"
+               "_25._tcp RRSIG TLSA 13 3 300 20300101000000 20200101000000 1 sig. AAAA\n"
+               "_25._tcp NSEC ns.sig. TLSA RRSIG NSEC\n"
+               "_25._tcp RRSIG NSEC 13 3 300 20300101000000 20200101000000 1 sig. AAAA\n"
+               "@ RRSIG SOA 13 1 300 20300101000000 20200101000000 1 sig. AAAA\n");
+  for (bool dnssec_ok : {false, true}) {
+    SCOPED_TRACE(dnssec_ok ? "DO" : "no DO");
+    QueryOptions o;
+    o.edns = true;
+    o.dnssec_ok = dnssec_ok;
+    auto r = ask("_25._tcp.sig.", KNOT_RRTYPE_ANY, o);
+    EXPECT_EQ(r->rcode(), KNOT_RCODE_NOERROR);
+    ASSERT_FALSE(r->answer().empty());
+    EXPECT_EQ(r->answer()[0], "_25._tcp.sig. 300 TLSA 3 1 1 0123456789ABCDEF");
+    EXPECT_EQ(r->answer().size(), dnssec_ok ? 2u : 1u) << "the TLSA and, with DO, its RRSIG";
+  }
+}
+
 TEST_F(QueryTest, BatchSeesAZoneReloadedBetweenBatches) {
   auto before = ask("www.example.", KNOT_RRTYPE_A);
   EXPECT_EQ(before->answer(), Lines{"www.example. 3600 A 192.0.2.80"});
