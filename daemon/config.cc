@@ -446,10 +446,9 @@ void load_secondary(const YAML::Node &z, ZoneConfig &zc, const Named &named, Err
   for (const auto &m : spec->masters) {
     spec->fingerprint += named.fingerprints.at("master:" + m->id) + ";";
   }
-  spec->fingerprint +=
-      fmt::format("refresh={},retry={},max={},zonemd={},vanity={}", spec->refresh_ms,
-                  spec->retry_ms, spec->max_size, static_cast<int>(spec->zonemd),
-                  spec->vanity_fingerprint);
+  spec->fingerprint += fmt::format("refresh={},retry={},max={},zonemd={},vanity={}",
+                                   spec->refresh_ms, spec->retry_ms, spec->max_size,
+                                   static_cast<int>(spec->zonemd), spec->vanity_fingerprint);
   zc.secondary = std::move(spec);
 }
 
@@ -468,10 +467,10 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
       errs.add(z, "zones", "expected a zone (domain: ..., file: ...)");
       continue;
     }
-    check_keys(z,
-               {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers",
-                "zonemd"},
-               "zones[]", errs);
+    check_keys(
+        z,
+        {"domain", "file", "masters", "refresh", "retry", "max-zone-size", "nameservers", "zonemd"},
+        "zones[]", errs);
     ZoneConfig zc;
     auto d = z["domain"];
     if (!d) {

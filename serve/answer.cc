@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // RFC 1034 4.3.2 answer algorithm over a stored snapshot, with RFC 4592 wildcards and
-// RFC 6672 DNAME; collects RRsets into a Plan (encoding is encode.cc's job).
+// RFC 6672 DNAME; collects RRsets into a Plan (query.cc encodes it).
 #include "serve/answer.h"
 
 #include "serve/answer_ctx.h"
@@ -88,7 +88,6 @@ using store::kFlagNonAuth;
 using store::kFlagWildcardChild;
 using store::NodeView;
 using store::RRsetView;
-
 
 void add_from(Ctx &c, Section s, const Name &owner, const NodeView &node, uint16_t type,
               uint16_t flags = KNOT_PF_NULL, const PlanRR *ref = nullptr) {
@@ -230,8 +229,8 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node, const SearchEn
     // TLSA, SVCB, HTTPS, CAA...: they are the answer only where nothing else is (Knot's first
     // RRset is the first loaded, so it is data there too).
     uint16_t pick = 0;
-    while (pick + 1 < node.count() && (node.at(pick).type == KNOT_RRTYPE_RRSIG ||
-                                       node.at(pick).type == KNOT_RRTYPE_NSEC)) {
+    while (pick + 1 < node.count() &&
+           (node.at(pick).type == KNOT_RRTYPE_RRSIG || node.at(pick).type == KNOT_RRTYPE_NSEC)) {
       ++pick;
     }
     put(c, Section::kAnswer, make_rr(owner, node.at(pick)), &node);

@@ -29,7 +29,7 @@ enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };
 
 struct Plan {
   static constexpr int kMax = 64; // RRsets per section, RRSIGs included
-  uint8_t rcode = 0; // KNOT_RCODE_*
+  uint8_t rcode = 0;              // KNOT_RCODE_*
   bool aa = false;
   PlanRR rrs[3][kMax];
   uint8_t count[3] = {0, 0, 0};

@@ -174,7 +174,9 @@ void nsec3_nodata(Ctx &c, const SearchEnd &end) {
 
 // ---- per outcome ----
 
-bool nsec3(const Ctx &c) { return c.zone.dnssec() == store::DnssecMode::kNsec3; }
+bool nsec3(const Ctx &c) {
+  return c.zone.dnssec() == store::DnssecMode::kNsec3;
+}
 
 void nodata(Ctx &c, const SearchEnd &end) {
   if (nsec3(c)) {

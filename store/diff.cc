@@ -6,6 +6,7 @@
 
 #include "common/dname.h"
 #include "common/nsec3.h"
+#include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
 #include "store/patch.h"
@@ -94,15 +95,9 @@ namespace {
 
 // The owner name of a stored node key: a name of the zone, or an NSEC3 node's hash.
 void stored_owner(const MDB_val &k, bool nsec3, const knot_dname_t *apex, uint8_t *owner) {
-  NameKey nk;
-  if (nsec3 && k.mv_size == 8 + kNsec3HashLen) {
-    base32hex_encode(static_cast<const uint8_t *>(k.mv_data) + 8, nk.data);
-    nk.data[kNsec3LabelLen] = 0;
-    nk.len = kNsec3LabelLen + 1;
-    nk.labels = 1;
-  } else {
-    nk = key_owner(k);
-  }
+  NameKey nk = nsec3 && k.mv_size == 8 + kNsec3HashLen
+                   ? nsec3_owner_key(static_cast<const uint8_t *>(k.mv_data) + 8)
+                   : key_owner(k);
   key_to_name(nk, apex, owner);
 }
 

@@ -81,6 +81,15 @@ bool nsec3_node_hash(const NameKey &key, const NodeView &node, uint8_t hash[kNse
   return has_nsec3 && base32hex_decode(key.data, kNsec3LabelLen, hash);
 }
 
+NameKey nsec3_owner_key(const uint8_t hash[kNsec3HashLen]) {
+  NameKey key;
+  base32hex_encode(hash, key.data);
+  key.data[kNsec3LabelLen] = 0;
+  key.len = kNsec3LabelLen + 1;
+  key.labels = 1;
+  return key;
+}
+
 void node_hashes(const NameKey &key, const knot_dname_t *apex, const Nsec3Params &params,
                  uint8_t out[kNsec3TrailerLen]) {
   uint8_t name[KNOT_DNAME_MAXLEN + 2] = {1, '*'};

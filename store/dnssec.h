@@ -26,6 +26,10 @@ ZoneSigning zone_signing(const NodeView &apex);
 // of a SHA-1 hash, and nothing but NSEC3 and RRSIG RRsets. Writes the decoded hash.
 bool nsec3_node_hash(const NameKey &key, const NodeView &node, uint8_t hash[kNsec3HashLen]);
 
+// The key of an NSEC3 chain record's owner: `hash` in base32hex, one label below the apex
+// (RFC 5155 3).
+NameKey nsec3_owner_key(const uint8_t hash[kNsec3HashLen]);
+
 // H(owner) and H(*.owner) of the name at `key` (the node hash trailer, node.h).
 void node_hashes(const NameKey &key, const knot_dname_t *apex, const Nsec3Params &params,
                  uint8_t out[kNsec3TrailerLen]);

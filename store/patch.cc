@@ -108,7 +108,8 @@ Result<bool> InPlacePatch::write_nsec3(MDB_val &k, bool existed,
     MDB_val v{value.size(), value.data()};
     rc = mdb_put(txn_, env_.nodes(), &k, &v, 0);
   }
-  return rc == MDB_SUCCESS ? Result<bool>(true) : Result<bool>(fail("cannot patch: " + lmdb_error(rc)));
+  return rc == MDB_SUCCESS ? Result<bool>(true)
+                           : Result<bool>(fail("cannot patch: " + lmdb_error(rc)));
 }
 
 std::optional<uint16_t> InPlacePatch::node_flags(const NameKey &key) {

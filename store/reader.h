@@ -51,13 +51,11 @@ public:
   bool nsec3_match(const ZoneHandle &zone, const uint8_t *hash, NodeView &out);
   // The NSEC3 node covering `hash` (RFC 5155 7.2.1): the last one before it in hash order, or
   // the last of the chain when `hash` sorts first (the chain wraps). Writes its hash.
-  bool nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash,
-                   NodeView &out);
+  bool nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash, NodeView &out);
   // The last node before `key` in canonical order that is in the NSEC chain: authoritative,
   // not an empty non-terminal, and owning an NSEC (RFC 4035 2.3). In an NSEC-signed zone the
   // apex always is, so this ends there.
-  bool nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key,
-                     NodeView &out);
+  bool nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key, NodeView &out);
 
 private:
   MDB_cursor *cursor();

@@ -4,6 +4,7 @@
 
 #include "common/dname.h"
 #include "common/nsec3.h"
+#include "store/dnssec.h"
 #include "store/keys.h"
 
 namespace holdfast::store {
@@ -46,11 +47,7 @@ private:
       key_ = key_owner(k_);
       return;
     }
-    // The owner of an NSEC3 node is its hash in base32hex, one label below the apex.
-    base32hex_encode(static_cast<const uint8_t *>(k_.mv_data) + 8, key_.data);
-    key_.data[kNsec3LabelLen] = 0;
-    key_.len = kNsec3LabelLen + 1;
-    key_.labels = 1;
+    key_ = nsec3_owner_key(static_cast<const uint8_t *>(k_.mv_data) + 8);
   }
 
   MDB_cursor *cur_ = nullptr;
@@ -108,14 +105,14 @@ Result<ZonemdOutcome> check_zonemd(MDB_txn *txn, Env &env, uint64_t snapshot,
   }
   ZonemdDigester digest(apex);
   digest.expect(zonemd.rrs);
-  auto st = walk_snapshot(txn, env, snapshot, apex, [&](const knot_dname_t *owner,
-                                                         const NodeView &node) -> Status {
-    for (uint16_t i = 0; i < node.count(); ++i) {
-      RRsetView rs = node.at(i);
-      digest.add(owner, rs.type, rs.ttl, rs.rrs);
-    }
-    return Ok{};
-  });
+  auto st = walk_snapshot(txn, env, snapshot, apex,
+                          [&](const knot_dname_t *owner, const NodeView &node) -> Status {
+                            for (uint16_t i = 0; i < node.count(); ++i) {
+                              RRsetView rs = node.at(i);
+                              digest.add(owner, rs.type, rs.ttl, rs.rrs);
+                            }
+                            return Ok{};
+                          });
   if (!st) {
     return fail("ZONEMD check: " + st.error());
   }

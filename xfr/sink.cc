@@ -88,7 +88,9 @@ Status SnapshotSink::add(const knot_rrset_t &rr) {
     }
     knot_rdata_t *rd = rr.rrs.rdata;
     for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-      replaced_.push_back({{rr.owner, rr.owner + knot_dname_size(rr.owner)}, rr.type, rr.ttl,
+      replaced_.push_back({{rr.owner, rr.owner + knot_dname_size(rr.owner)},
+                           rr.type,
+                           rr.ttl,
                            {rd->data, rd->data + rd->len}});
     }
     return Ok{};

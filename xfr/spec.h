@@ -34,7 +34,7 @@ struct ZoneSpec {
   std::vector<std::shared_ptr<const Master>> masters;
   uint64_t refresh_ms = 120'000;
   uint64_t retry_ms = 15'000;
-  uint64_t max_size = 0;          // bytes of one transfer; 0 = no limit
+  uint64_t max_size = 0; // bytes of one transfer; 0 = no limit
   // RFC 8976: a transferred zone's ZONEMD is checked before publishing (zones[].zonemd).
   store::ZonemdPolicy zonemd = store::ZonemdPolicy::kVerify;
   std::vector<NameServer> vanity; // empty: the master's apex NS RRset is served

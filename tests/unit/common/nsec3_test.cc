@@ -30,15 +30,35 @@ Nsec3Params appendix_a() {
 TEST(Rfc5155Hash, AppendixAOwnerNames) {
   Nsec3Params p = appendix_a();
   EXPECT_EQ(p.iterations, 12);
-  EXPECT_EQ(hashed("\x07" "example", p), "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom");
-  EXPECT_EQ(hashed("\x01" "a\x07" "example", p), "35mthgpgcu1qg68fab165klnsnk3dpvl");
-  EXPECT_EQ(hashed("\x02" "ai\x07" "example", p), "gjeqe526plbf1g8mklp59enfd789njgi");
-  EXPECT_EQ(hashed("\x01" "*\x01" "w\x07" "example", p), "r53bq7cc2uvmubfu5ocmm6pers9tk9en");
+  EXPECT_EQ(hashed("\x07"
+                   "example",
+                   p),
+            "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom");
+  EXPECT_EQ(hashed("\x01"
+                   "a\x07"
+                   "example",
+                   p),
+            "35mthgpgcu1qg68fab165klnsnk3dpvl");
+  EXPECT_EQ(hashed("\x02"
+                   "ai\x07"
+                   "example",
+                   p),
+            "gjeqe526plbf1g8mklp59enfd789njgi");
+  EXPECT_EQ(hashed("\x01"
+                   "*\x01"
+                   "w\x07"
+                   "example",
+                   p),
+            "r53bq7cc2uvmubfu5ocmm6pers9tk9en");
 }
 
 TEST(Rfc5155Hash, CaseDoesNotMatter) {
   Nsec3Params p = appendix_a();
-  EXPECT_EQ(hashed("\x02" "AI\x07" "eXample", p), "gjeqe526plbf1g8mklp59enfd789njgi");
+  EXPECT_EQ(hashed("\x02"
+                   "AI\x07"
+                   "eXample",
+                   p),
+            "gjeqe526plbf1g8mklp59enfd789njgi");
 }
 
 TEST(Rfc4648Base32hex, RejectsBadLabels) {
@@ -54,7 +74,9 @@ TEST(Rfc5155Hash, UnknownAlgorithmIsRefused) {
   Nsec3Params p;
   p.algorithm = 2;
   uint8_t out[kNsec3HashLen];
-  EXPECT_FALSE(nsec3_hash(reinterpret_cast<const knot_dname_t *>("\x07" "example"), p, out));
+  EXPECT_FALSE(nsec3_hash(reinterpret_cast<const knot_dname_t *>("\x07"
+                                                                 "example"),
+                          p, out));
 }
 
 } // namespace
