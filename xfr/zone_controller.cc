@@ -433,7 +433,8 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
     stats_.ahead_since_ns = 0;
   }
   force_axfr_ = false;
-  if (incremental && !spec_->vanity.empty() && !job->vanity.active() &&
+  // (Only an IXFR job of a sealed zone has the set turned off; its reply may be AXFR-style.)
+  if (!spec_->vanity.empty() && !job->vanity.active() &&
       pub->dnssec == store::DnssecMode::kUnsigned && !pub->zonemd) {
     // The zone is no longer sealed (seals_apex): only a full transfer brings the master's
     // records the vanity set replaces, so the set is applied again.
