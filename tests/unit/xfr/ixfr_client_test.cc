@@ -281,6 +281,35 @@ TEST(IxfrClientVanity, ChangesToTheVanitySetAreDropped) {
   EXPECT_EQ(client.diff().size(), 4u) << "only the SOAs and www change";
 }
 
+// The stored zone carries the vanity set; once signed (RRSIG over the SOA) or digested (ZONEMD)
+// it must keep the master's records, which only a full transfer brings back.
+TEST(IxfrClientVanity, SigningOrDigestingTheZoneNeedsAFullTransfer) {
+  ZoneSpec spec = spec_of(kApex);
+  NameServer ns;
+  Name nsname("ns.example.");
+  ns.name.assign(nsname.get(), nsname.get() + nsname.size());
+  auto addr = parse_endpoint("192.0.2.53");
+  ASSERT_TRUE(addr.ok()) << addr.error();
+  ns.addresses.push_back(*addr);
+  spec.vanity.push_back(ns);
+  Name apex(kApex);
+  for (const std::string &added :
+       {std::string("@ RRSIG SOA 13 1 3600 20300101000000 20200101000000 1 example. AAAA\n"),
+        "@ ZONEMD 6 1 1 " + std::string(96, '0') + "\n"}) {
+    SCOPED_TRACE(added);
+    Vanity vanity(spec);
+    IxfrClient client(apex, 5, vanity, []() -> Result<RecordSink *> { return fail("unused"); });
+    auto m = message(soa(6) + soa(5) + soa(6) + added + soa(6));
+    auto st = client.consume(m->get());
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().find("full transfer"), std::string::npos) << st.error();
+    Vanity off(spec);
+    off.disable(); // a sealed stored zone: increments apply as sent
+    IxfrClient sealed(apex, 5, off, []() -> Result<RecordSink *> { return fail("unused"); });
+    EXPECT_TRUE(sealed.consume(m->get()).ok());
+  }
+}
+
 // End to end: the composed difference applied onto the stored snapshot at serial 5.
 class IxfrIntoStoreTest : public IxfrClientTest {
 protected:

@@ -158,5 +158,21 @@ ns     A    192.0.2.99
   expect_zone(*env_, kApex, soa(9) + zone);
 }
 
+// RFC 8976: a ZONEMD digest covers the master's apex NS and glue; substituting the set would
+// make the zone fail its own check, so an unsigned zone with a ZONEMD keeps them too.
+TEST_F(SnapshotSinkTest, Rfc8976ZoneWithAZonemdKeepsTheMastersNameservers) {
+  ZoneSpec spec = spec_with({nameserver("ns.example.", {"192.0.2.53"})});
+  Vanity v(spec);
+  const std::string zone = R"(
+@      7200 NS ns1
+ns1    A    192.0.2.1
+ns     A    192.0.2.99
+@      ZONEMD 9 1 1 000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+)";
+  auto pub = transfer(v, zone);
+  ASSERT_TRUE(pub.ok()) << pub.error(); // the sink's writer has zonemd: off
+  expect_zone(*env_, kApex, soa(9) + zone);
+}
+
 } // namespace
 } // namespace holdfast::xfr
