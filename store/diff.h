@@ -45,6 +45,7 @@ public:
     to_ = to;
   }
   uint32_t from() const { return from_; }
+  const std::vector<uint8_t> &apex() const { return apex_; } // lowercase wire name
   uint32_t to() const { return to_; }
 
   Status remove(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len);

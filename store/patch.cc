@@ -55,6 +55,12 @@ private:
   Result<bool> change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen, bool apex,
                       int64_t &record_delta);
   Result<bool> remove_leaf(const NameKey &key, MDB_val &k, bool existed);
+  // The owner's RRsets after its diff entries: removals first, then additions.
+  Result<bool> apply_entries(std::vector<TypeSet> &sets, ZoneDiff::Iter begin, ZoneDiff::Iter end,
+                             uint8_t keylen, bool apex, int64_t &record_delta);
+  // Writes (or removes) the node of a name of the zone: flags, RRsets, NSEC3 hashes.
+  Result<bool> write_name(const NameKey &key, MDB_val &k, bool existed, const NodeView &old,
+                          const std::vector<TypeSet> &sets, const std::vector<NodeRRset> &rrsets);
   // "www.example.com. A" for a diff entry id.
   std::string describe(const std::string &id, uint8_t keylen, uint16_t type) const;
   bool has_children(const NameKey &key);
@@ -277,18 +283,8 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
       sets.push_back(std::move(ts));
     }
   }
-  // Removals first: entries are sorted by rdata, and an RRset whose old records all go takes
-  // the TTL of its new ones (RFC 2181 5.2), as the copy path and a fresh load give it.
-  for (bool adds : {false, true}) {
-    for (auto it = begin; it != end; ++it) {
-      if ((it->second.op == ZoneDiff::Op::kAdd) != adds) {
-        continue;
-      }
-      auto r = change(sets, it, keylen, apex, record_delta);
-      if (!r || !*r) {
-        return r;
-      }
-    }
+  if (auto r = apply_entries(sets, begin, end, keylen, apex, record_delta); !r || !*r) {
+    return r;
   }
   sets.erase(
       std::remove_if(sets.begin(), sets.end(), [](const TypeSet &t) { return t.rds.empty(); }),
@@ -302,6 +298,32 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
   if (where == Place::kNsec3) {
     return write_nsec3(k, existed, rrsets);
   }
+  return write_name(key, k, existed, old, sets, rrsets);
+}
+
+Result<bool> InPlacePatch::apply_entries(std::vector<TypeSet> &sets, ZoneDiff::Iter begin,
+                                         ZoneDiff::Iter end, uint8_t keylen, bool apex,
+                                         int64_t &record_delta) {
+  // Removals first: entries are sorted by rdata, and an RRset whose old records all go takes
+  // the TTL of its new ones (RFC 2181 5.2), as the copy path and a fresh load give it.
+  for (bool adds : {false, true}) {
+    for (auto it = begin; it != end; ++it) {
+      if ((it->second.op == ZoneDiff::Op::kAdd) != adds) {
+        continue;
+      }
+      auto r = change(sets, it, keylen, apex, record_delta);
+      if (!r || !*r) {
+        return r;
+      }
+    }
+  }
+  return true;
+}
+
+Result<bool> InPlacePatch::write_name(const NameKey &key, MDB_val &k, bool existed,
+                                      const NodeView &old, const std::vector<TypeSet> &sets,
+                                      const std::vector<NodeRRset> &rrsets) {
+  bool apex = key.len == 0;
   uint16_t inherited = existed ? (old.flags() & kInherited) : 0;
   if (!existed) {
     // A new leaf: its parent must exist (no empty non-terminal to create), and it must not be
@@ -340,12 +362,51 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
     }
     value.insert(value.end(), hashes, hashes + kNsec3TrailerLen);
   }
-  v = {value.size(), value.data()};
+  MDB_val v{value.size(), value.data()};
   if (int rc = mdb_put(txn_, env_.nodes(), &k, &v, 0); rc != MDB_SUCCESS) {
     return fail("cannot patch: " + lmdb_error(rc));
   }
   return true;
 }
+
+namespace {
+
+// The apex node of a snapshot, inside `txn` (valid until the txn writes or ends).
+std::optional<NodeView> apex_node(Env &env, MDB_txn *txn, uint64_t snapshot) {
+  DbKey ak;
+  make_db_key(snapshot, nullptr, 0, ak);
+  MDB_val akv = ak.val(), av;
+  if (mdb_get(txn, env.nodes(), &akv, &av) != MDB_SUCCESS) {
+    return std::nullopt;
+  }
+  return NodeView(static_cast<const uint8_t *>(av.mv_data), av.mv_size);
+}
+
+// Points the zone record at serial `to` with `records` changed by `delta`, and commits.
+Status commit_record(WriteTxn &txn, Env &env, const ZoneDiff &diff, const SourceInfo &source,
+                     ZoneRecord &rec, int64_t delta, bool has_zonemd) {
+  rec.serial = diff.to();
+  rec.flags = has_zonemd ? kZoneFlagZonemd : 0;
+  rec.records = static_cast<uint32_t>(static_cast<int64_t>(rec.records) + delta);
+  rec.published_ns = unix_now_ns();
+  rec.source_kind = source.kind;
+  rec.source_len = static_cast<uint16_t>(source.source.size());
+  std::vector<uint8_t> value(sizeof(rec) + source.source.size());
+  std::memcpy(value.data(), &rec, sizeof(rec));
+  std::memcpy(value.data() + sizeof(rec), source.source.data(), source.source.size());
+  const std::vector<uint8_t> &apex = diff.apex();
+  MDB_val zk{apex.size(), const_cast<uint8_t *>(apex.data())}, zv{value.size(), value.data()};
+  int rc = mdb_put(txn.get(), env.zones(), &zk, &zv, 0);
+  if (rc == MDB_SUCCESS) {
+    rc = txn.commit();
+  }
+  if (rc != MDB_SUCCESS) {
+    return fail("cannot publish the IXFR: " + lmdb_error(rc));
+  }
+  return Ok{};
+}
+
+} // namespace
 
 Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
                                                 const SourceInfo &source) {
@@ -361,13 +422,11 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
   if (!zone || zone->record.serial != diff.from()) {
     return std::optional<Published>{}; // the copy path reports it
   }
-  DbKey ak;
-  make_db_key(zone->record.current, nullptr, 0, ak);
-  MDB_val akv = ak.val(), av;
-  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS) {
+  auto old_apex = apex_node(env, txn->get(), zone->record.current);
+  if (!old_apex) {
     return std::optional<Published>{};
   }
-  ZoneSigning before = zone_signing(NodeView(static_cast<const uint8_t *>(av.mv_data), av.mv_size));
+  ZoneSigning before = zone_signing(*old_apex);
   if (before.mode != zone->record.dnssec) {
     return std::optional<Published>{}; // a snapshot of format 1: the publish pass indexes it
   }
@@ -382,13 +441,12 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
     return std::optional<Published>{};
   }
   // A change of how the zone is signed (apex RRSIG over SOA, NSEC3PARAM) is for the publish pass.
-  akv = ak.val();
-  if (mdb_get(txn->get(), env.nodes(), &akv, &av) != MDB_SUCCESS) {
+  auto new_apex = apex_node(env, txn->get(), zone->record.current);
+  if (!new_apex) {
     return std::optional<Published>{};
   }
-  NodeView new_apex(static_cast<const uint8_t *>(av.mv_data), av.mv_size);
-  ZoneSigning after = zone_signing(new_apex);
-  bool has_zonemd = new_apex.has_type(KNOT_RRTYPE_ZONEMD); // new_apex dies with the commit
+  ZoneSigning after = zone_signing(*new_apex);
+  bool has_zonemd = new_apex->has_type(KNOT_RRTYPE_ZONEMD); // new_apex dies with the commit
   bool resigned = after.mode != before.mode ||
                   (after.mode == DnssecMode::kNsec3 && !after.nsec3.same_hash(before.nsec3));
   // A ZONEMD digest covers the whole zone: it is checked on the copy path's publish.
@@ -398,22 +456,8 @@ Result<std::optional<Published>> patch_in_place(Env &env, const ZoneDiff &diff,
     return std::optional<Published>{};
   }
   ZoneRecord rec = zone->record;
-  rec.serial = diff.to();
-  rec.flags = has_zonemd ? kZoneFlagZonemd : 0;
-  rec.records = static_cast<uint32_t>(static_cast<int64_t>(rec.records) + delta);
-  rec.published_ns = unix_now_ns();
-  rec.source_kind = source.kind;
-  rec.source_len = static_cast<uint16_t>(source.source.size());
-  std::vector<uint8_t> value(sizeof(rec) + source.source.size());
-  std::memcpy(value.data(), &rec, sizeof(rec));
-  std::memcpy(value.data() + sizeof(rec), source.source.data(), source.source.size());
-  MDB_val zk{diff.apex_.size(), const_cast<uint8_t *>(apex)}, zv{value.size(), value.data()};
-  int rc = mdb_put(txn->get(), env.zones(), &zk, &zv, 0);
-  if (rc == MDB_SUCCESS) {
-    rc = txn->commit();
-  }
-  if (rc != MDB_SUCCESS) {
-    return fail("cannot publish the IXFR: " + lmdb_error(rc));
+  if (auto st = commit_record(*txn, env, diff, source, rec, delta, has_zonemd); !st) {
+    return fail(st.error());
   }
   Published out;
   out.snapshot = rec.current;
