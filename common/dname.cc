@@ -29,9 +29,12 @@ bool has_zero_octet_label(const knot_dname_t *name) {
   return false;
 }
 
-bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
+namespace {
+
+// make_key's loop; with `lookup`, a label with a zero octet is cut there and ends in 0x01.
+bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool lookup, NameKey &out) {
   int depth = labels_below(name, apex);
-  if (depth < 0 || has_zero_octet_label(name)) {
+  if (depth < 0 || (!lookup && has_zero_octet_label(name))) {
     return false;
   }
   // Collect the labels below the apex, leftmost first.
@@ -47,11 +50,25 @@ bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) 
     uint8_t n = *labels[i];
     for (uint8_t j = 0; j < n; ++j) {
       uint8_t c = labels[i][1 + j];
+      if (c == 0) { // only when looking up: see make_lookup_key
+        out.data[out.len++] = 1;
+        break;
+      }
       out.data[out.len++] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
     }
     out.data[out.len++] = 0;
   }
   return true;
+}
+
+} // namespace
+
+bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
+  return build_key(name, apex, false, out);
+}
+
+bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
+  return build_key(name, apex, true, out);
 }
 
 NameKey key_from_stored(const uint8_t *bytes, size_t len) {

@@ -314,24 +314,20 @@ unsigned find_barrier(Ctx &c, const NameKey &key, bool self_cut, NodeView &out) 
 
 // RFC 4035 3.1.3.3: a synthesized answer also proves the name does not exist; one proof per
 // wildcard, as Knot DNS gives it.
-void record_wildcard(Ctx &c, const NameKey &sname, const NameKey &encloser) {
+void record_wildcard(Ctx &c, const NameKey &sname, const uint8_t *name, const NameKey &encloser) {
   for (uint8_t i = 0; i < c.wildcard_count; ++i) {
     if (c.wildcards[i].encloser == encloser) {
       return;
     }
   }
   if (c.wildcard_count < std::size(c.wildcards)) {
-    c.wildcards[c.wildcard_count++] = WildcardHit{sname, encloser};
+    c.wildcards[c.wildcard_count++] = WildcardHit{sname, name, encloser};
   }
 }
 
 void resolve(Ctx &c, const Name &name) {
   NameKey key;
-  if (!make_key(name.ptr, c.zone.apex, key)) {
-    // Callers pass names inside the zone, so a label holds a zero octet: the store has no such
-    // name (SnapshotWriter::add refuses them). NXDOMAIN, without a denial proof.
-    c.plan.rcode = KNOT_RCODE_NXDOMAIN;
-    add_soa(c);
+  if (!make_lookup_key(name.ptr, c.zone.apex, key)) {
     return;
   }
   store::Lookup l;
@@ -339,9 +335,16 @@ void resolve(Ctx &c, const Name &name) {
     c.plan.rcode = KNOT_RCODE_SERVFAIL;
     return;
   }
+  if (l.exact && has_zero_octet_label(name.ptr)) {
+    // A stored label with 0x01 where the name's zero octet is (make_lookup_key): still not it.
+    c.plan.rcode = KNOT_RCODE_NXDOMAIN;
+    add_soa(c);
+    return;
+  }
   const NodeView &at = l.exact ? l.node : l.encloser_node;
   SearchEnd end;
   end.key = key;
+  end.name = name.ptr;
   end.node_key = key;
   end.encloser = l.encloser;
   constexpr uint16_t kBarrier = kFlagNonAuth | kFlagBelowDname;
@@ -388,7 +391,7 @@ void resolve(Ctx &c, const Name &name) {
         return;
       }
       end.node_key = wild;
-      record_wildcard(c, key, l.encloser);
+      record_wildcard(c, key, name.ptr, l.encloser);
       answer_node(c, name, wnode, end);
       return;
     }

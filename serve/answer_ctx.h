@@ -43,16 +43,18 @@ enum class Outcome : uint8_t { kHit, kNodata, kNxdomain, kReferral };
 
 struct SearchEnd {
   Outcome outcome = Outcome::kHit;
-  NameKey key;          // the name searched for
-  NameKey node_key;     // the node that answered: exact, wildcard, or the zone cut
-  store::NodeView node; // (NODATA and referrals)
-  NameKey encloser;     // closest encloser of `key` (key itself when it exists)
+  NameKey key;                   // the name searched for (make_lookup_key)
+  const uint8_t *name = nullptr; // the same, wire format, uncompressed
+  NameKey node_key;              // the node that answered: exact, wildcard, or the zone cut
+  store::NodeView node;          // (NODATA and referrals)
+  NameKey encloser;              // closest encloser of `key` (key itself when it exists)
 };
 
 // A wildcard that synthesized an answer (RFC 4035 3.1.3.3: prove the name itself is absent).
 struct WildcardHit {
-  NameKey sname;    // the name it answered for
-  NameKey encloser; // its closest encloser, the wildcard's parent
+  NameKey sname;       // the name it answered for
+  const uint8_t *name; // the same, wire format, uncompressed
+  NameKey encloser;    // its closest encloser, the wildcard's parent
 };
 
 // An RRSIG owed to an RRset of the plan, written after its section's RRsets (as Knot DNS).

@@ -118,14 +118,17 @@ bool nsec3_encloser(Ctx &c, const NameKey &key, NameKey &out, NodeView &node, No
   return false;
 }
 
-// The NSEC3 covering the next closer name of `name` below `cpe` (RFC 5155 7.2.1), hashed
-// here: that name does not exist, so nothing could have precomputed its hash.
-void next_closer_cover(Ctx &c, const NameKey &name, const NameKey &cpe) {
+// The NSEC3 covering the next closer name of `name` (key and wire form) below `cpe` (RFC 5155
+// 7.2.1), hashed here: that name does not exist, so nothing could have precomputed its hash.
+// The name is taken from the wire: a lookup key may have cut a label (make_lookup_key).
+void next_closer_cover(Ctx &c, const NameKey &name, const uint8_t *wire, const NameKey &cpe) {
   if (name.labels <= cpe.labels) {
     return;
   }
-  uint8_t next_closer[KNOT_DNAME_MAXLEN];
-  key_to_name(name.ancestor(cpe.labels + 1), c.zone.apex, next_closer);
+  const uint8_t *next_closer = wire;
+  for (unsigned skip = name.labels - cpe.labels - 1; skip > 0; --skip) {
+    next_closer += *next_closer + 1;
+  }
   RRsetView param;
   const NodeView *top = apex(c);
   Nsec3Params params;
@@ -138,10 +141,10 @@ void next_closer_cover(Ctx &c, const NameKey &name, const NameKey &cpe) {
 }
 
 // RFC 5155 7.2.1: the NSEC3 of the closest provable encloser, and the next closer's cover.
-void closest_encloser_proof(Ctx &c, const NameKey &name, const NameKey &cpe,
+void closest_encloser_proof(Ctx &c, const NameKey &name, const uint8_t *wire, const NameKey &cpe,
                             const NodeView &cpe_node, const NodeView &cpe_n3) {
   put_proof(c, nsec3_owner(c, cpe_node.owner_hash()), cpe_n3, KNOT_RRTYPE_NSEC3);
-  next_closer_cover(c, name, cpe);
+  next_closer_cover(c, name, wire, cpe);
 }
 
 // RFC 5155 7.2.2: closest encloser proof, and the wildcard at the encloser is absent.
@@ -149,7 +152,7 @@ void nsec3_nxdomain(Ctx &c, const SearchEnd &end) {
   NameKey cpe;
   NodeView node, n3;
   if (nsec3_encloser(c, end.encloser, cpe, node, n3)) {
-    closest_encloser_proof(c, end.key, cpe, node, n3);
+    closest_encloser_proof(c, end.key, end.name, cpe, node, n3);
     nsec3_cover(c, node.wildcard_hash());
   }
 }
@@ -167,7 +170,7 @@ void nsec3_nodata(Ctx &c, const SearchEnd &end) {
     NameKey cpe;
     NodeView node, n3;
     if (nsec3_encloser(c, end.encloser, cpe, node, n3)) {
-      closest_encloser_proof(c, end.key, cpe, node, n3);
+      closest_encloser_proof(c, end.key, end.name, cpe, node, n3);
     }
   }
 }
@@ -205,7 +208,7 @@ void wildcard_proof(Ctx &c, const WildcardHit &hit) {
   NameKey cpe;
   NodeView node, n3;
   if (nsec3_encloser(c, hit.encloser, cpe, node, n3)) {
-    next_closer_cover(c, hit.sname, cpe); // the encloser's own NSEC3 is not needed here
+    next_closer_cover(c, hit.sname, hit.name, cpe); // the encloser's own NSEC3 is not needed
   }
 }
 
