@@ -31,10 +31,11 @@ bool has_zero_octet_label(const knot_dname_t *name) {
 
 namespace {
 
-// make_key's loop; with `lookup`, a label with a zero octet is cut there and ends in 0x01.
-bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool lookup, NameKey &out) {
+// make_key's loop. A label with a zero octet fails it, or with `cut` (make_lookup_key) is cut
+// there, ends in 0x01, and sets *cut.
+bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool *cut, NameKey &out) {
   int depth = labels_below(name, apex);
-  if (depth < 0 || (!lookup && has_zero_octet_label(name))) {
+  if (depth < 0) {
     return false;
   }
   // Collect the labels below the apex, leftmost first.
@@ -50,7 +51,11 @@ bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool lookup, 
     uint8_t n = *labels[i];
     for (uint8_t j = 0; j < n; ++j) {
       uint8_t c = labels[i][1 + j];
-      if (c == 0) { // only when looking up: see make_lookup_key
+      if (c == 0) {
+        if (cut == nullptr) {
+          return false;
+        }
+        *cut = true;
         out.data[out.len++] = 1;
         break;
       }
@@ -64,11 +69,12 @@ bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool lookup, 
 } // namespace
 
 bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
-  return build_key(name, apex, false, out);
+  return build_key(name, apex, nullptr, out);
 }
 
-bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
-  return build_key(name, apex, true, out);
+bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out, bool &cut) {
+  cut = false;
+  return build_key(name, apex, &cut, out);
 }
 
 NameKey key_from_stored(const uint8_t *bytes, size_t len) {

@@ -51,8 +51,9 @@ bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out);
 // (which no stored name has) is written as its octets before the first zero, then 0x01. That
 // sorts where the name sorts in canonical order (RFC 4034 6.1: after that prefix's label and
 // its subtree, before any longer label with the prefix) and matches nothing that can be
-// stored, short of a label holding 0x01 there. Returns false only outside the apex.
-bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out);
+// stored, short of a label holding 0x01 there; `cut` says whether a label was cut. Returns
+// false only outside the apex.
+bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out, bool &cut);
 
 // Parses a stored key back into a key (used for keys read from the map, which may be padded).
 NameKey key_from_stored(const uint8_t *bytes, size_t len);

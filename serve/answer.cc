@@ -327,7 +327,8 @@ void record_wildcard(Ctx &c, const NameKey &sname, const uint8_t *name, const Na
 
 void resolve(Ctx &c, const Name &name) {
   NameKey key;
-  if (!make_lookup_key(name.ptr, c.zone.apex, key)) {
+  bool cut = false;
+  if (!make_lookup_key(name.ptr, c.zone.apex, key, cut)) {
     return;
   }
   store::Lookup l;
@@ -335,7 +336,7 @@ void resolve(Ctx &c, const Name &name) {
     c.plan.rcode = KNOT_RCODE_SERVFAIL;
     return;
   }
-  if (l.exact && has_zero_octet_label(name.ptr)) {
+  if (l.exact && cut) {
     // A stored label with 0x01 where the name's zero octet is (make_lookup_key): still not it.
     c.plan.rcode = KNOT_RCODE_NXDOMAIN;
     add_soa(c);

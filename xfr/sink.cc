@@ -20,7 +20,7 @@ bool seals_apex(const knot_rrset_t &rr, const knot_dname_t *apex) {
   }
   knot_rdata_t *rd = rr.rrs.rdata;
   for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-    if (rd->len >= 2 && knot_wire_read_u16(rd->data) == KNOT_RRTYPE_SOA) {
+    if (rd->len >= 2 && knot_rrsig_type_covered(rd) == KNOT_RRTYPE_SOA) {
       return true;
     }
   }

@@ -261,15 +261,23 @@ TEST_F(IxfrClientTest, FailingToOpenTheFullSinkFailsTheTransfer) {
 
 // Vanity nameservers (sink.h): the master's apex NS and the set's addresses are not ours to
 // change, so an IXFR's changes to them are left out of the difference.
-TEST(IxfrClientVanity, ChangesToTheVanitySetAreDropped) {
+// The zone's spec with a vanity set of one name, ns.example. at 192.0.2.53.
+ZoneSpec spec_with_vanity() {
   ZoneSpec spec = spec_of(kApex);
   NameServer ns;
   Name nsname("ns.example.");
   ns.name.assign(nsname.get(), nsname.get() + nsname.size());
   auto addr = parse_endpoint("192.0.2.53");
-  ASSERT_TRUE(addr.ok()) << addr.error();
-  ns.addresses.push_back(*addr);
+  EXPECT_TRUE(addr.ok()) << addr.error();
+  if (addr.ok()) {
+    ns.addresses.push_back(*addr);
+  }
   spec.vanity.push_back(ns);
+  return spec;
+}
+
+TEST(IxfrClientVanity, ChangesToTheVanitySetAreDropped) {
+  ZoneSpec spec = spec_with_vanity();
   Vanity vanity(spec);
   Name apex(kApex);
   IxfrClient client(apex, 5, vanity, []() -> Result<RecordSink *> { return fail("unused"); });
@@ -284,14 +292,7 @@ TEST(IxfrClientVanity, ChangesToTheVanitySetAreDropped) {
 // The stored zone carries the vanity set; once signed (RRSIG over the SOA) or digested (ZONEMD)
 // it must keep the master's records, which only a full transfer brings back.
 TEST(IxfrClientVanity, SigningOrDigestingTheZoneNeedsAFullTransfer) {
-  ZoneSpec spec = spec_of(kApex);
-  NameServer ns;
-  Name nsname("ns.example.");
-  ns.name.assign(nsname.get(), nsname.get() + nsname.size());
-  auto addr = parse_endpoint("192.0.2.53");
-  ASSERT_TRUE(addr.ok()) << addr.error();
-  ns.addresses.push_back(*addr);
-  spec.vanity.push_back(ns);
+  ZoneSpec spec = spec_with_vanity();
   Name apex(kApex);
   for (const std::string &added :
        {std::string("@ RRSIG SOA 13 1 3600 20300101000000 20200101000000 1 example. AAAA\n"),
