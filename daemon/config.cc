@@ -148,7 +148,8 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
-              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token", "user"},
+              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token", "user", "soa-timeout",
+              "transfer-idle-timeout", "transfer-timeout", "transfers", "transfers-per-master"},
              "server", errs);
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {
@@ -211,6 +212,24 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   }
   if (auto m = n["tcp-max-clients"]) {
     get_uint<int>(m, "server.tcp-max-clients", 1, 1000000, cfg.worker.tcp_max_clients, errs);
+  }
+  // The transfer driver's bounds (xfr::Limits); at most a week, so deadlines cannot overflow.
+  const std::pair<const char *, uint64_t *> durations[] = {
+      {"soa-timeout", &cfg.xfr.soa_timeout_ms},
+      {"transfer-idle-timeout", &cfg.xfr.transfer_idle_ms},
+      {"transfer-timeout", &cfg.xfr.transfer_timeout_ms}};
+  for (auto [key, out] : durations) {
+    if (auto t = n[key]; t && (!t.IsScalar() || !parse_duration_ms(t.as<std::string>(), *out) ||
+                               *out == 0 || *out > uint64_t{7} * 86'400'000)) {
+      errs.add(t, std::string("server.") + key, "expected a duration from 1ms to 7d, like 2s");
+    }
+  }
+  if (auto t = n["transfers"]) {
+    get_uint<size_t>(t, "server.transfers", 1, 100000, cfg.xfr.transfers, errs);
+  }
+  if (auto t = n["transfers-per-master"]) {
+    get_uint<size_t>(t, "server.transfers-per-master", 1, 100000, cfg.xfr.transfers_per_master,
+                     errs);
   }
 }
 

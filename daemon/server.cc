@@ -377,6 +377,8 @@ void reload(Runtime &rt) {
     before.erase(it);
   }
   rt.loader->request(cfg); // removes dropped zones from the store, loads new/changed files
+  // New transfer bounds apply to the operations that start from now on.
+  rt.xfr->set_limits(cfg->xfr);
   rt.xfr->reconfigure(cfg->secondaries());
   rt.status->set_config(cfg);
   rt.cfg = cfg;
@@ -407,7 +409,7 @@ int run_server(const Config &initial) {
   // The control loop: signals, and the xfr controllers of the secondary zones.
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, cfg.secondaries());
+  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, cfg.secondaries(), cfg.xfr);
   NotifyBridge notify_bridge(xfr_service->notify_rx());
   serve::ServeOptions serve_opts = cfg.serve;
   serve_opts.notify = &notify_bridge; // also when no zone is a secondary yet: a reload may add one

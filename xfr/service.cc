@@ -5,8 +5,9 @@
 namespace holdfast::xfr {
 
 Service::Service(uv_loop_t *loop, store::Env &env,
-                 std::vector<std::shared_ptr<const ZoneSpec>> zones)
-    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_), env_(env) {
+                 std::vector<std::shared_ptr<const ZoneSpec>> zones, const Limits &limits)
+    : loop_(loop), limits_(limits), throttle_(limits.transfers, limits.transfers_per_master),
+      notify_rx_(zones, queue_), env_(env) {
   for (auto &z : zones) {
     add(z);
   }
@@ -46,7 +47,13 @@ void Service::stop() {
 void Service::add(std::shared_ptr<const ZoneSpec> spec) {
   auto apex = spec->apex;
   controllers_.insert_or_assign(
-      std::move(apex), std::make_unique<ZoneController>(loop_, env_, std::move(spec), throttle_));
+      std::move(apex),
+      std::make_unique<ZoneController>(loop_, env_, std::move(spec), throttle_, limits_));
+}
+
+void Service::set_limits(const Limits &limits) {
+  limits_ = limits;
+  throttle_.set_limits(limits.transfers, limits.transfers_per_master);
 }
 
 size_t Service::reconfigure(std::vector<std::shared_ptr<const ZoneSpec>> zones) {

@@ -22,10 +22,10 @@ namespace holdfast::xfr {
 
 class Service {
 public:
-  // Zone operations (SOA check + transfer) in flight at once; the others wait their turn.
-  static constexpr size_t kMaxInflight = 64;
-
-  Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones);
+  // `limits`: timeouts and how many zone operations (SOA check + transfer) are in flight at
+  // once, overall and per master; the others wait their turn.
+  Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones,
+          const Limits &limits = {});
   ~Service();
   Service(const Service &) = delete;
   Service &operator=(const Service &) = delete;
@@ -45,6 +45,8 @@ public:
   // controllers were replaced. A changed vanity set is transferred again at once (it is
   // applied when a snapshot is written).
   size_t reconfigure(std::vector<std::shared_ptr<const ZoneSpec>> zones);
+  // Config reload, on the loop thread: new timeouts and caps, for operations that start after.
+  void set_limits(const Limits &limits);
 
   NotifyRx &notify_rx() { return notify_rx_; }
   // Calls fn(controller) under the lock, for other threads (metrics, API); false if the zone
@@ -64,6 +66,7 @@ private:
   void add(std::shared_ptr<const ZoneSpec> spec);
 
   uv_loop_t *loop_;
+  Limits limits_; // read by every controller (by reference) when an operation starts
   Throttle throttle_;
   EventQueue queue_;
   NotifyRx notify_rx_;

@@ -28,6 +28,17 @@ struct NameServer {
   std::vector<Endpoint> addresses;
 };
 
+// Bounds of the transfer driver, shared by every zone (server.soa-timeout, transfer-idle-timeout,
+// transfer-timeout, transfers, transfers-per-master). A reload applies them to the operations
+// that start after it.
+struct Limits {
+  uint64_t soa_timeout_ms = 2000;           // one SOA query (UDP, then TCP when truncated)
+  uint64_t transfer_idle_ms = 10'000;       // per reply message of a transfer
+  uint64_t transfer_timeout_ms = 3'600'000; // a whole transfer, however steadily it arrives
+  size_t transfers = 64;                    // zone operations (check + transfer) in flight
+  size_t transfers_per_master = 32;         // of those, counted against one master
+};
+
 struct ZoneSpec {
   std::string name;          // "example.com."
   std::vector<uint8_t> apex; // wire format, lowercase

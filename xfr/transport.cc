@@ -2,6 +2,7 @@
 // libuv UDP/TCP exchange with a master (see transport.h).
 #include "xfr/transport.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace holdfast::xfr {
@@ -13,34 +14,52 @@ std::string uv_text(int rc) {
 
 } // namespace
 
-Exchange::Exchange(uv_loop_t *loop, bool tcp, uint64_t timeout_ms, OnMessage on_message,
-                   OnEnd on_end)
-    : loop_(loop), tcp_(tcp), timeout_ms_(timeout_ms), on_message_(std::move(on_message)),
-      on_end_(std::move(on_end)) {}
+Exchange::Exchange(uv_loop_t *loop, bool tcp, uint64_t timeout_ms, uint64_t deadline_ms,
+                   OnMessage on_message, OnEnd on_end)
+    : loop_(loop), tcp_(tcp), timeout_ms_(timeout_ms),
+      deadline_(deadline_ms != 0 ? uv_now(loop) + deadline_ms : 0),
+      on_message_(std::move(on_message)), on_end_(std::move(on_end)) {}
 
 Exchange *Exchange::start(uv_loop_t *loop, const Endpoint &remote,
                           const std::optional<Endpoint> &source, bool tcp,
-                          std::vector<uint8_t> request, uint64_t timeout_ms, OnMessage on_message,
-                          OnEnd on_end) {
-  auto *ex = new Exchange(loop, tcp, timeout_ms, std::move(on_message), std::move(on_end));
+                          std::vector<uint8_t> request, uint64_t timeout_ms, uint64_t deadline_ms,
+                          OnMessage on_message, OnEnd on_end) {
+  auto *ex =
+      new Exchange(loop, tcp, timeout_ms, deadline_ms, std::move(on_message), std::move(on_end));
   uv_timer_init(loop, &ex->timer_);
   ex->timer_.data = ex;
   ex->open_handles_ = 1;
-  ex->arm_timer();
   if (auto st = ex->open(remote, source, std::move(request)); !st) {
-    ex->finish(st, true);
+    // Reported on the next loop turn, never from here: `on_end` may start the next exchange or
+    // hand the throttle slot on, and the caller has not yet stored what start() returns.
+    ex->open_failed_ = std::move(st);
+    uv_timer_start(
+        &ex->timer_, [](uv_timer_t *t) { static_cast<Exchange *>(t->data)->on_timer(); }, 0, 0);
+  } else {
+    ex->arm_timer();
   }
   return ex;
 }
 
 void Exchange::arm_timer() {
+  uint64_t delay = timeout_ms_;
+  if (deadline_ != 0) {
+    uint64_t now = uv_now(loop_);
+    delay = std::min(delay, deadline_ > now ? deadline_ - now : 0);
+  }
   uv_timer_start(
-      &timer_,
-      [](uv_timer_t *t) {
-        auto *ex = static_cast<Exchange *>(t->data);
-        ex->finish(fail("timed out"), !ex->got_reply_);
-      },
-      timeout_ms_, 0);
+      &timer_, [](uv_timer_t *t) { static_cast<Exchange *>(t->data)->on_timer(); }, delay, 0);
+}
+
+void Exchange::on_timer() {
+  if (open_failed_) {
+    finish(std::move(*open_failed_), true);
+  } else if (deadline_ != 0 && uv_now(loop_) >= deadline_) {
+    // Another request to this remote now would most likely crawl the same way: `network`.
+    finish(fail("timed out: not finished within the total time limit (transfer-timeout)"), true);
+  } else {
+    finish(fail("timed out"), !got_reply_);
+  }
 }
 
 Status Exchange::open(const Endpoint &remote, const std::optional<Endpoint> &source,

@@ -20,8 +20,6 @@
 namespace holdfast::xfr {
 namespace {
 
-constexpr uint64_t kSoaTimeoutMs = 2000;
-constexpr uint64_t kTransferIdleMs = 10000; // per message: a big zone may take long in total
 // Staging bound of a transfer: beyond it, records are flushed into the snapshot being built.
 constexpr size_t kTransferStagingBytes = size_t{64} << 20;
 
@@ -109,12 +107,24 @@ Result<store::Published> publish(store::Env &env, TransferJob &job, const std::s
 } // namespace
 
 ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
-                               std::shared_ptr<const ZoneSpec> spec, Throttle &throttle)
-    : loop_(loop), env_(env), spec_(std::move(spec)), throttle_(throttle), name_(spec_->name) {
+                               std::shared_ptr<const ZoneSpec> spec, Throttle &throttle,
+                               const Limits &limits)
+    : loop_(loop), env_(env), spec_(std::move(spec)), throttle_(throttle), limits_(limits),
+      name_(spec_->name) {
   for (const auto &m : spec_->masters) {
     for (const auto &a : m->addresses) {
       remotes_.push_back({m.get(), &a});
     }
+  }
+  // A whole operation (checks of every address in turn, then the transfer) counts against the
+  // zone's first master: the one it talks to unless that one is down. A slow master (the case
+  // transfers-per-master is for) answers the check and then crawls, so its zones are held to
+  // its share; a dead first master costs its zones at most soa-timeout per address before they
+  // move on, still within that master's share, which leaves the other masters' slots alone.
+  // Taking a new slot per master while failing over would put a zone at the back of the queue
+  // in the middle of its operation, or make it hold one slot while waiting for another.
+  if (!spec_->masters.empty()) {
+    throttle_key_ = spec_->masters.front()->id;
   }
   seed_ = std::hash<std::string>{}(name_);
   uv_timer_init(loop_, &timer_);
@@ -186,7 +196,7 @@ void ZoneController::stop() {
   throttle_.cancel(this);
   if (holding_) {
     holding_ = false;
-    throttle_.release();
+    throttle_.release(throttle_key_);
   }
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t *>(&timer_),
@@ -206,7 +216,7 @@ void ZoneController::begin_check() {
     return;
   }
   set_state(State::kQueued);
-  throttle_.run([this] { start_check(); }, this);
+  throttle_.run([this] { start_check(); }, this, throttle_key_);
 }
 
 void ZoneController::start_check() {
@@ -232,8 +242,8 @@ void ZoneController::query_soa(bool tcp) {
   auto truncated = std::make_shared<bool>(false);
   inflight_ = Exchange::start(
       loop_, *r.address, r.master->source, tcp, std::vector<uint8_t>(buf, buf + *len),
-      kSoaTimeoutMs,
-      [this, id, tsig, serial, truncated](uint8_t *wire, size_t n) -> Result<Next> {
+      limits_.soa_timeout_ms, 0,
+      [this, id, tsig, serial, truncated, tcp](uint8_t *wire, size_t n) -> Result<Next> {
         PktPtr pkt(knot_pkt_new(wire, static_cast<uint16_t>(n), nullptr));
         if (auto st = parse_reply(pkt.get()); !st) {
           return fail(st.error());
@@ -243,6 +253,10 @@ void ZoneController::query_soa(bool tcp) {
           return fail(st.error());
         }
         if (knot_wire_get_tc(pkt->wire)) {
+          if (tcp) {
+            // Nothing smaller to fall back to: a broken master, this check failed.
+            return fail("truncated (TC) answer over TCP");
+          }
           *truncated = true; // RFC 1035 4.2.1: retried over TCP
           return Next::kDone;
         }
@@ -276,6 +290,10 @@ void ZoneController::on_soa(const ExchangeEnd &end, std::optional<uint32_t> seri
   }
   if (truncated && !tcp) {
     query_soa(true);
+    return;
+  }
+  if (!serial) { // the message callback fails every other answer without one; never read empty
+    next_remote_or_retry("no SOA for the zone in the master's answer");
     return;
   }
   int64_t now = unix_now_ns();
@@ -358,7 +376,7 @@ void ZoneController::begin_transfer(bool ixfr) {
   }
   inflight_ = Exchange::start(
       loop_, *r.address, r.master->source, true, std::vector<uint8_t>(buf, buf + *len),
-      kTransferIdleMs,
+      limits_.transfer_idle_ms, limits_.transfer_timeout_ms,
       [this, job](uint8_t *wire, size_t n) { return job->on_message(wire, n, *spec_); },
       [this, ixfr, job](const ExchangeEnd &end) {
         inflight_ = nullptr;
@@ -454,7 +472,7 @@ void ZoneController::done(bool ok) {
   set_state(State::kIdle);
   if (holding_) {
     holding_ = false;
-    throttle_.release(); // may start another zone's check right away
+    throttle_.release(throttle_key_); // may start another zone's check right away
   }
   if (again_) {
     again_ = false;

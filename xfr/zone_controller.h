@@ -61,8 +61,9 @@ private:
 
 class ZoneController {
 public:
+  // `limits` (owned by the Service, changed by a reload) applies to each operation as it starts.
   ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec,
-                 Throttle &throttle);
+                 Throttle &throttle, const Limits &limits);
   ~ZoneController();
   ZoneController(const ZoneController &) = delete;
   ZoneController &operator=(const ZoneController &) = delete;
@@ -112,6 +113,9 @@ private:
   size_t remote_ = 0;
   uv_timer_t timer_{};
   Throttle &throttle_;
+  const Limits &limits_;
+  // The master this zone's operations count against in the throttle (see the constructor).
+  std::string throttle_key_;
   bool holding_ = false; // owns a throttle slot
   bool closed_ = false;  // the timer's close callback ran
   Exchange *inflight_ = nullptr;

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Transfers that fail keep the old snapshot served and are logged (wrong TSIG key, refused
-transfer, size limit, silent and stalling masters, malformed and truncated AXFR); NOTIFY from
-a non-master or without the master's TSIG is refused and triggers nothing."""
+transfer, size limit, silent and stalling masters, malformed and truncated AXFR, TC over TCP);
+NOTIFY from a non-master or without the master's TSIG is refused and triggers nothing."""
 
 import re
 import time
@@ -43,6 +43,8 @@ FAKE_FAULTS = {
                         r"(AXFR|IXFR)[^,]*, incoming.*failed.*malformed"),
     "truncated.test.": ("truncated", "an AXFR closed before its final SOA",
                         r"(AXFR|IXFR)[^,]*, incoming.*failed.*(truncated|closed)"),
+    "tc.test.": ("tc", "SOA answers truncated (TC) over UDP and over TCP",
+                 r"refresh.*failed: truncated \(TC\) answer over TCP"),
 }
 FAULT_TIMEOUT = 45.0  # holdfast's own transfer/query timeouts must fire within this
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """A fake primary for the faults a real one will not produce (garbage, truncation, stalls).
 
-It serves one zone on 127.0.0.1 over UDP and TCP, from threads of the test process:
+It serves one zone (or several with the same records: pass a list of origins) on 127.0.0.1
+over UDP and TCP, from threads of the test process:
 
     fm = FakeMaster("bad.test.", records)   # records: zone file lines relative to the origin
     fm.start()
@@ -18,6 +19,10 @@ Modes (switch at any time with set()):
              broken (a record's RDLENGTH runs past the end of the message)
   truncated  SOA answered; AXFR/IXFR gets the opening SOA and part of the records, then the
              connection is closed before the closing SOA (RFC 5936 2.2)
+  drip       SOA answered; AXFR/IXFR is answered in full, one small message (one record) every
+             `drip_interval` seconds (9 by default: under holdfast's 10 s per-message timeout)
+  tc         SOA answers over UDP and over TCP have the TC bit and no records (a broken master;
+             over TCP there is nothing to fall back to); AXFR/IXFR as in good
 Every request is recorded in `requests` as (monotonic time, transport, qtype text).
 
 Run as a script to serve by hand: fake_master.py ZONE PORT MODE [SERIAL].
@@ -40,15 +45,19 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-MODES = ("good", "silent", "stall", "malformed", "truncated")
+MODES = ("good", "silent", "stall", "malformed", "truncated", "drip", "tc")
 RECORDS_PER_MESSAGE = 50
 
 _LIVE = []
 
 
 class FakeMaster:
-    def __init__(self, origin, records, serial=1, mode="good", host="127.0.0.1", port=0):
-        self.origin = dns.name.from_text(origin)
+    def __init__(self, origin, records, serial=1, mode="good", host="127.0.0.1", port=0,
+                 drip_interval=9.0):
+        origins = [origin] if isinstance(origin, str) else list(origin)
+        self.origins = [dns.name.from_text(o) for o in origins]
+        self.origin = self.origins[0]
+        self.drip_interval = drip_interval
         self.host = host
         self.lock = threading.Lock()
         self.records = list(records)
@@ -109,29 +118,42 @@ class FakeMaster:
 
     # -- zone data ---------------------------------------------------------------------------
 
-    def _zone(self):
+    def _zone(self, origin=None):
         """(SOA rrset, list of the other rrsets) of the current serial."""
+        origin = origin or self.origin
         with self.lock:
             serial, records = self.serial, list(self.records)
         text = "$TTL 3600\n@ SOA ns.fake.invalid. hostmaster.fake.invalid. %d 3600 600 86400 " \
                "300\n" % serial + "\n".join(records) + "\n"
-        zone = dns.zone.from_text(text, origin=self.origin, relativize=False,
+        zone = dns.zone.from_text(text, origin=origin, relativize=False,
                                   check_origin=False)
         soa, rest = None, []
         for name, node in sorted(zone.nodes.items()):
             for rds in node.rdatasets:
                 rrset = dns.rrset.RRset(name, rds.rdclass, rds.rdtype)
                 rrset.update(rds)
-                if rds.rdtype == dns.rdatatype.SOA and name == self.origin:
+                if rds.rdtype == dns.rdatatype.SOA and name == origin:
                     soa = rrset
                 else:
                     rest.append(rrset)
         return soa, rest
 
-    def _soa_response(self, query):
+    def _origin_of(self, query):
+        """The served origin the query asks about, or None."""
+        name = query.question[0].name if query.question else None
+        return name if name in self.origins else None
+
+    def _soa_response(self, query, mode):
         resp = dns.message.make_response(query)
+        origin = self._origin_of(query)
+        if origin is None:
+            resp.set_rcode(dns.rcode.REFUSED)
+            return resp
         resp.flags |= dns.flags.AA
-        resp.answer.append(self._zone()[0])
+        if mode == "tc":
+            resp.flags |= dns.flags.TC
+            return resp
+        resp.answer.append(self._zone(origin)[0])
         return resp
 
     # -- UDP ---------------------------------------------------------------------------------
@@ -153,7 +175,7 @@ class FakeMaster:
             if mode == "silent" or query.opcode() != dns.opcode.QUERY or not query.question:
                 continue
             if query.question[0].rdtype == dns.rdatatype.SOA:
-                resp = self._soa_response(query)
+                resp = self._soa_response(query, mode)
             else:
                 resp = dns.message.make_response(query)
                 resp.set_rcode(dns.rcode.REFUSED if query.question[0].rdtype in (
@@ -219,7 +241,7 @@ class FakeMaster:
                 with self.lock:
                     mode = self.mode
                 if qtype == dns.rdatatype.SOA:
-                    self._send(conn, self._soa_response(query).to_wire())
+                    self._send(conn, self._soa_response(query, mode).to_wire())
                 elif qtype in (dns.rdatatype.AXFR, dns.rdatatype.IXFR):
                     if not self._transfer(conn, query, mode):
                         return
@@ -235,21 +257,27 @@ class FakeMaster:
             except OSError:
                 pass
 
-    def _messages(self, query, rrsets):
+    def _messages(self, query, rrsets, per_message=RECORDS_PER_MESSAGE):
         """Splits rrsets (one RR each, in order) into response messages."""
         out = []
-        for start in range(0, len(rrsets), RECORDS_PER_MESSAGE):
+        for start in range(0, len(rrsets), per_message):
             resp = dns.message.make_response(query)
             resp.flags |= dns.flags.AA
             if start:
                 resp.question = []  # RFC 5936 2.2.1: later messages may omit the question
-            resp.answer = rrsets[start:start + RECORDS_PER_MESSAGE]
+            resp.answer = rrsets[start:start + per_message]
             out.append(resp.to_wire())
         return out
 
     def _transfer(self, conn, query, mode):
         """Answers one AXFR/IXFR in `mode`; returns False when the connection is to be closed."""
-        soa, rest = self._zone()
+        origin = self._origin_of(query)
+        if origin is None:
+            resp = dns.message.make_response(query)
+            resp.set_rcode(dns.rcode.REFUSED)
+            self._send(conn, resp.to_wire())
+            return True
+        soa, rest = self._zone(origin)
         single = []
         for rrset in rest:  # one RR per rrset entry, so messages can be cut anywhere
             for rd in rrset:
@@ -259,8 +287,14 @@ class FakeMaster:
         if mode == "stall":
             self._hold(conn)
             return False
-        if mode == "good":
+        if mode in ("good", "tc"):
             for wire in self._messages(query, [soa] + single + [soa]):
+                self._send(conn, wire)
+            return True
+        if mode == "drip":
+            for i, wire in enumerate(self._messages(query, [soa] + single + [soa], per_message=1)):
+                if i and self._stop.wait(self.drip_interval):
+                    return False
                 self._send(conn, wire)
             return True
         if mode == "truncated":

@@ -10,14 +10,20 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
   expire       master SIGKILLed: the zone is served past its SOA expire and after a restart of
                holdfast with the master still down
   failures     wrong TSIG secret, transfer refused by ACL, max-zone-size exceeded, a silent
-               master, a stalling transfer, a malformed and a truncated AXFR: the old serial and
-               data stay served, each failure is logged; the zones recover once fixed
+               master, a stalling transfer, a malformed and a truncated AXFR, SOA answers with
+               TC over TCP too: the old serial and data stay served, each failure is logged;
+               the zones recover once fixed
   crash        SIGKILL of holdfast while a 300k-record zone is transferred: the restart serves
                the previous snapshot at once, then completes the transfer
   notify_acl   NOTIFY from a non-master, or from the master without (or with a wrong) TSIG, is
                REFUSED and triggers nothing; from the master it is accepted
   vanity       vanity NS set at the apex with in-zone addresses, and a delegation walk from a
                parent knotd to holdfast
+  slow_master  a master sending one message every 9 s holds only transfers-per-master of the
+               transfers slots: knotd's zones are transferred, and NOTIFY-driven changes
+               served, within seconds while the slow master's zones crawl
+  transfer_timeout  transfer-timeout ends such a dripping transfer: logged, counted in
+               /metrics, the old data served; retried until the master is fine again
 """
 
 import os
@@ -26,6 +32,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xfrlib import hftest, knotmaster  # noqa: E402
 
+import case_bounds  # noqa: E402
 import case_faults  # noqa: E402
 import case_sync  # noqa: E402
 import case_vanity  # noqa: E402
@@ -38,6 +45,8 @@ CASES = {
     "crash": case_sync.case_crash,
     "notify_acl": case_faults.case_notify_acl,
     "vanity": case_vanity.case_vanity,
+    "slow_master": case_bounds.case_slow_master,
+    "transfer_timeout": case_bounds.case_transfer_timeout,
 }
 
 

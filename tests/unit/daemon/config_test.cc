@@ -473,5 +473,39 @@ TEST_F(ConfigTest, UnknownNameserverSetIsAnError) {
   EXPECT_EQ(e, at(10) + "zones[].nameservers: no set 'nope' under nameserver-sets:");
 }
 
+TEST_F(ConfigTest, TransferBoundsDefaultToTheFormerConstants) {
+  auto r = load(kHead);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->xfr.soa_timeout_ms, 2000u);
+  EXPECT_EQ(r->xfr.transfer_idle_ms, 10000u);
+  EXPECT_EQ(r->xfr.transfer_timeout_ms, 3600000u);
+  EXPECT_EQ(r->xfr.transfers, 64u);
+  EXPECT_EQ(r->xfr.transfers_per_master, 32u);
+}
+
+TEST_F(ConfigTest, TransferBoundsAreParsed) {
+  auto r = load(std::string(kHead) + "  soa-timeout: 500ms\n  transfer-idle-timeout: 30s\n"
+                                     "  transfer-timeout: 20m\n  transfers: 4\n"
+                                     "  transfers-per-master: 2\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->xfr.soa_timeout_ms, 500u);
+  EXPECT_EQ(r->xfr.transfer_idle_ms, 30000u);
+  EXPECT_EQ(r->xfr.transfer_timeout_ms, 1200000u);
+  EXPECT_EQ(r->xfr.transfers, 4u);
+  EXPECT_EQ(r->xfr.transfers_per_master, 2u);
+}
+
+TEST_F(ConfigTest, BadTransferBoundsAreErrors) {
+  std::string e = error_of(std::string(kHead) + "  soa-timeout: 0\n  transfer-idle-timeout: soon\n"
+                                                "  transfer-timeout: 8d\n  transfers: 0\n"
+                                                "  transfers-per-master: [1]\n");
+  EXPECT_EQ(
+      e, at(4) + "server.soa-timeout: expected a duration from 1ms to 7d, like 2s\n" + at(5) +
+             "server.transfer-idle-timeout: expected a duration from 1ms to 7d, like 2s\n" + at(6) +
+             "server.transfer-timeout: expected a duration from 1ms to 7d, like 2s\n" + at(7) +
+             "server.transfers: expected a whole number from 1 to 100000, got '0'\n" + at(8) +
+             "server.transfers-per-master: expected a whole number, not a list or a mapping");
+}
+
 } // namespace
 } // namespace holdfast::daemon
