@@ -20,20 +20,7 @@ int labels_below(const knot_dname_t *name, const knot_dname_t *apex) {
   return knot_dname_is_case_equal(suffix, apex) ? static_cast<int>(nl - al) : -1;
 }
 
-bool has_zero_octet_label(const knot_dname_t *name) {
-  for (const uint8_t *p = name; *p != 0; p += *p + 1) {
-    if (std::memchr(p + 1, 0, *p) != nullptr) {
-      return true;
-    }
-  }
-  return false;
-}
-
-namespace {
-
-// make_key's loop. A label with a zero octet fails it, or with `cut` (make_lookup_key) is cut
-// there, ends in 0x01, and sets *cut.
-bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool *cut, NameKey &out) {
+bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
   int depth = labels_below(name, apex);
   if (depth < 0) {
     return false;
@@ -45,36 +32,23 @@ bool build_key(const knot_dname_t *name, const knot_dname_t *apex, bool *cut, Na
     labels[i] = p;
     p += *p + 1;
   }
-  out.len = 0;
+  size_t len = 0;
   out.labels = static_cast<uint8_t>(depth);
   for (int i = depth - 1; i >= 0; --i) {
     uint8_t n = *labels[i];
     for (uint8_t j = 0; j < n; ++j) {
       uint8_t c = labels[i][1 + j];
-      if (c == 0) {
-        if (cut == nullptr) {
-          return false;
-        }
-        *cut = true;
-        out.data[out.len++] = 1;
-        break;
+      if (c <= 1) { // dname.h: 0x00 -> 0x01 0x01, 0x01 -> 0x01 0x02
+        out.data[len++] = 1;
+        out.data[len++] = static_cast<uint8_t>(c + 1);
+        continue;
       }
-      out.data[out.len++] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
+      out.data[len++] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
     }
-    out.data[out.len++] = 0;
+    out.data[len++] = 0;
   }
+  out.len = static_cast<uint16_t>(len);
   return true;
-}
-
-} // namespace
-
-bool make_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out) {
-  return build_key(name, apex, nullptr, out);
-}
-
-bool make_lookup_key(const knot_dname_t *name, const knot_dname_t *apex, NameKey &out, bool &cut) {
-  cut = false;
-  return build_key(name, apex, &cut, out);
 }
 
 NameKey key_from_stored(const uint8_t *bytes, size_t len) {
@@ -83,8 +57,11 @@ NameKey key_from_stored(const uint8_t *bytes, size_t len) {
   if (len >= 2 && bytes[len - 1] == 0 && bytes[len - 2] == 0) {
     --len;
   }
+  if (len > kMaxKeyLen) {
+    len = kMaxKeyLen; // not a key holdfast wrote
+  }
   std::memcpy(k.data, bytes, len);
-  k.len = static_cast<uint8_t>(len);
+  k.len = static_cast<uint16_t>(len);
   k.labels = 0;
   for (size_t i = 0; i < len; ++i) {
     k.labels += bytes[i] == 0;
@@ -102,13 +79,13 @@ NameKey NameKey::ancestor(unsigned n) const {
     }
   }
   std::memcpy(k.data, data, i);
-  k.len = static_cast<uint8_t>(i);
+  k.len = static_cast<uint16_t>(i);
   return k;
 }
 
 size_t key_to_name(const NameKey &key, const knot_dname_t *apex, uint8_t *out) {
-  // Labels in the key are rightmost first; write them leftmost first. A key has at most
-  // KNOT_DNAME_MAXLABELS separators (make_key refuses names with zero octets in labels).
+  // Labels in the key are rightmost first; write them leftmost first. Zero only ends labels
+  // (dname.h), and a key has at most KNOT_DNAME_MAXLABELS of them.
   size_t starts[KNOT_DNAME_MAXLABELS];
   size_t nlabels = 0, begin = 0;
   for (size_t i = 0; i < key.len && nlabels < KNOT_DNAME_MAXLABELS; ++i) {
@@ -119,18 +96,27 @@ size_t key_to_name(const NameKey &key, const knot_dname_t *apex, uint8_t *out) {
   }
   size_t pos = 0;
   for (size_t l = nlabels; l-- > 0;) {
-    size_t start = starts[l];
-    size_t end = start;
-    while (key.data[end] != 0) {
-      ++end;
+    size_t at = pos++; // the label's length octet
+    for (size_t i = starts[l]; key.data[i] != 0; ++i) {
+      // An escape is 0x01 and the octet plus one; a key cut short ends it at the label end.
+      bool escape = key.data[i] == 1 && key.data[i + 1] != 0;
+      out[pos++] = escape ? static_cast<uint8_t>(key.data[++i] - 1) : key.data[i];
     }
-    out[pos++] = static_cast<uint8_t>(end - start);
-    std::memcpy(out + pos, key.data + start, end - start);
-    pos += end - start;
+    out[at] = static_cast<uint8_t>(pos - at - 1);
   }
   size_t apex_size = knot_dname_size(apex);
   std::memcpy(out + pos, apex, apex_size);
   return pos + apex_size;
+}
+
+size_t key_name_size(const NameKey &key) {
+  size_t size = 0;
+  for (size_t i = 0; i < key.len; ++i) {
+    // A label end stands for the label's length octet; an escape is one octet of the name.
+    i += key.data[i] == 1 ? 1 : 0;
+    ++size;
+  }
+  return size;
 }
 
 unsigned common_labels(const NameKey &a, const NameKey &b) {

@@ -327,19 +327,12 @@ void record_wildcard(Ctx &c, const NameKey &sname, const uint8_t *name, const Na
 
 void resolve(Ctx &c, const Name &name) {
   NameKey key;
-  bool cut = false;
-  if (!make_lookup_key(name.ptr, c.zone.apex, key, cut)) {
+  if (!make_key(name.ptr, c.zone.apex, key)) {
     return;
   }
   store::Lookup l;
   if (!c.reader.lookup(c.zone, key, l)) {
     c.plan.rcode = KNOT_RCODE_SERVFAIL;
-    return;
-  }
-  if (l.exact && cut) {
-    // A stored label with 0x01 where the name's zero octet is (make_lookup_key): still not it.
-    c.plan.rcode = KNOT_RCODE_NXDOMAIN;
-    add_soa(c);
     return;
   }
   const NodeView &at = l.exact ? l.node : l.encloser_node;

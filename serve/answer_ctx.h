@@ -43,7 +43,7 @@ enum class Outcome : uint8_t { kHit, kNodata, kNxdomain, kReferral };
 
 struct SearchEnd {
   Outcome outcome = Outcome::kHit;
-  NameKey key;                   // the name searched for (make_lookup_key)
+  NameKey key;                   // the name searched for (make_key)
   const uint8_t *name = nullptr; // the same, wire format, uncompressed
   NameKey node_key;              // the node that answered: exact, wildcard, or the zone cut
   store::NodeView node;          // (NODATA and referrals)

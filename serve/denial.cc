@@ -40,8 +40,8 @@ void nsec_covering(Ctx &c, const NameKey &key) {
 }
 
 // "*.<encloser>", when it fits in a name.
-bool wildcard_of(const NameKey &encloser, NameKey &out) {
-  if (encloser.len + 2 > KNOT_DNAME_MAXLEN - 1) {
+bool wildcard_of(Ctx &c, const NameKey &encloser, NameKey &out) {
+  if (2 + key_name_size(encloser) + knot_dname_size(c.zone.apex) > KNOT_DNAME_MAXLEN) {
     return false;
   }
   out = encloser;
@@ -57,7 +57,7 @@ bool wildcard_of(const NameKey &encloser, NameKey &out) {
 void nsec_nxdomain(Ctx &c, const NameKey &key, const NameKey &encloser) {
   nsec_covering(c, key);
   NameKey wild;
-  if (wildcard_of(encloser, wild)) {
+  if (wildcard_of(c, encloser, wild)) {
     nsec_covering(c, wild);
   }
 }
@@ -120,7 +120,7 @@ bool nsec3_encloser(Ctx &c, const NameKey &key, NameKey &out, NodeView &node, No
 
 // The NSEC3 covering the next closer name of `name` (key and wire form) below `cpe` (RFC 5155
 // 7.2.1), hashed here: that name does not exist, so nothing could have precomputed its hash.
-// The name is taken from the wire: a lookup key may have cut a label (make_lookup_key).
+// The name is taken from the wire: hashing it needs no key_to_name.
 void next_closer_cover(Ctx &c, const NameKey &name, const uint8_t *wire, const NameKey &cpe) {
   if (name.labels <= cpe.labels) {
     return;

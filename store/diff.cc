@@ -20,12 +20,6 @@ std::string describe(const knot_dname_t *owner, uint16_t type) {
   return name_to_string(owner) + " " + tname;
 }
 
-// Why an owner has no key (make_key).
-const char *no_key(const knot_dname_t *owner) {
-  return has_zero_octet_label(owner) ? ", whose name has a label with a zero octet"
-                                     : ", which is outside the zone";
-}
-
 } // namespace
 
 ZoneDiff::ZoneDiff(const knot_dname_t *apex) : apex_(apex, apex + knot_dname_size(apex)) {
@@ -39,7 +33,7 @@ bool ZoneDiff::make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *
     return false;
   }
   out.clear();
-  out.push_back(static_cast<char>(key.len));
+  out.append(reinterpret_cast<const char *>(&key.len), 2);
   out.append(reinterpret_cast<const char *>(key.data), key.len);
   out.push_back(static_cast<char>(type >> 8));
   out.push_back(static_cast<char>(type & 0xff));
@@ -51,7 +45,7 @@ Status ZoneDiff::remove(const knot_dname_t *owner, uint16_t type, const uint8_t 
                         uint16_t len) {
   std::string id;
   if (!make_id(owner, type, rdata, len, id)) {
-    return fail("IXFR removes " + describe(owner, type) + no_key(owner));
+    return fail("IXFR removes " + describe(owner, type) + ", which is outside the zone");
   }
   ++changes_;
   auto it = entries_.find(id);
@@ -76,7 +70,7 @@ Status ZoneDiff::add(const knot_dname_t *owner, uint16_t type, uint32_t ttl, con
                      uint16_t len) {
   std::string id;
   if (!make_id(owner, type, rdata, len, id)) {
-    return fail("IXFR adds " + describe(owner, type) + no_key(owner));
+    return fail("IXFR adds " + describe(owner, type) + ", which is outside the zone");
   }
   ++changes_;
   auto it = entries_.find(id);
@@ -192,12 +186,12 @@ Result<Published> apply_diff(Env &env, const ZoneDiff &diff, SourceInfo source) 
       continue;
     }
     // Decode the id back: [keylen][key][type][rdata].
-    auto keylen = static_cast<uint8_t>(key[0]);
-    NameKey nk = key_from_stored(reinterpret_cast<const uint8_t *>(key.data()) + 1, keylen);
+    uint16_t keylen = ZoneDiff::id_keylen(key);
+    NameKey nk = key_from_stored(reinterpret_cast<const uint8_t *>(key.data()) + 2, keylen);
     key_to_name(nk, apex, owner);
-    const auto *p = reinterpret_cast<const uint8_t *>(key.data()) + 1 + keylen;
+    const auto *p = reinterpret_cast<const uint8_t *>(key.data()) + 2 + keylen;
     uint16_t type = static_cast<uint16_t>((p[0] << 8) | p[1]);
-    auto rdlen = static_cast<uint16_t>(key.size() - 1 - keylen - 2);
+    auto rdlen = static_cast<uint16_t>(key.size() - 2 - keylen - 2);
     if (auto st = (*writer)->add(owner, type, KNOT_CLASS_IN, e.ttl, p + 2, rdlen); !st) {
       return fail(st.error());
     }

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,7 +67,13 @@ private:
     Op op;
     uint32_t ttl;
   };
-  // [u8 keylen][owner key][u16 type][rdata]: stored order groups a node's records together.
+  // [u16 keylen][owner key][u16 type][rdata]: stored order groups a node's records together.
+  // (The key length is in host order: it only needs to group equal keys.)
+  static uint16_t id_keylen(const std::string &id) {
+    uint16_t n;
+    std::memcpy(&n, id.data(), 2);
+    return n;
+  }
   bool make_id(const knot_dname_t *owner, uint16_t type, const uint8_t *rdata, uint16_t len,
                std::string &out) const;
 

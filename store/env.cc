@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "store/schema.h"
+#include "store/upgrade.h"
 
 namespace holdfast::store {
 
@@ -160,9 +161,7 @@ Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
     }
     if (version >= kFormatVersionOldest && version < kFormatVersion) {
       if (!opts.read_only) {
-        version = kFormatVersion; // upgraded in place: see schema.h
-        val = {sizeof(version), &version};
-        rc = mdb_put(raw, env->meta_, &key, &val, 0);
+        rc = upgrade_format(raw, env->meta_, env->nodes_, version); // in place: see schema.h
       }
     } else if (version != kFormatVersion) {
       return fail("storage " + opts.path + " has format version " + std::to_string(version) +

@@ -77,6 +77,8 @@ public:
   MDB_dbi snapshots() const { return snapshots_; }
   MDB_dbi nodes() const { return nodes_; }
   const std::string &path() const { return path_; }
+  // The longest key LMDB stores (511 octets unless the library was built otherwise).
+  int max_key_size() const { return mdb_env_get_maxkeysize(env_); }
 
   Result<WriteTxn> begin_write();
   // Makes sure at least `bytes` more can be written; grows the map (pausing readers) if not.

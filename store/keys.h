@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include <lmdb.h>
 
@@ -13,7 +14,7 @@
 namespace holdfast::store {
 
 struct DbKey {
-  uint8_t buf[8 + KNOT_DNAME_MAXLEN + 2];
+  uint8_t buf[8 + kMaxKeyLen + 3]; // id, key (+ "*\0" of a wildcard lookup), pad
   size_t len = 0;
   MDB_val val() { return MDB_val{len, buf}; }
 };
@@ -60,6 +61,23 @@ inline uint64_t key_snapshot(const MDB_val &k) {
 
 inline NameKey key_owner(const MDB_val &k) {
   return key_from_stored(static_cast<const uint8_t *>(k.mv_data) + 8, k.mv_size - 8);
+}
+
+// Octets of the node key of `key` (make_db_key).
+inline size_t db_key_size(const NameKey &key) {
+  return 8 + key.len + key.len % 2;
+}
+
+// "" when the node key of `owner`, `size` octets, fits in an LMDB key of at most `max` octets
+// (mdb_env_get_maxkeysize, 511 by default), else the error that refuses the name. Only names
+// near the root with many escaped octets (dname.h) can outgrow it. Queries may still look such
+// a key up: LMDB limits the keys it stores, not the keys it compares.
+inline std::string oversized_key(size_t size, int max, const knot_dname_t *owner) {
+  if (size <= static_cast<size_t>(max)) {
+    return "";
+  }
+  return "owner " + name_to_string(owner) + " cannot be stored: its key takes " +
+         std::to_string(size) + " octets, the storage holds keys of at most " + std::to_string(max);
 }
 
 } // namespace holdfast::store

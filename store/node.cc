@@ -97,7 +97,7 @@ uint16_t own_flags(const std::vector<NodeRRset> &rrsets, bool apex) {
   return flags;
 }
 
-knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
+bool build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm, knot_rdataset_t &out) {
   std::sort(rds.begin(), rds.end(), [](const RdataRef &a, const RdataRef &b) {
     int c = std::memcmp(a.data, b.data, std::min(a.len, b.len));
     return c != 0 ? c < 0 : a.len < b.len;
@@ -106,11 +106,14 @@ knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
     return a.len == b.len && std::memcmp(a.data, b.data, a.len) == 0;
   });
   rds.erase(last, rds.end());
+  if (rds.size() > kMaxRRsetRecords) {
+    return false;
+  }
   size_t size = 0;
   for (const auto &r : rds) {
     size += knot_rdata_size(r.len);
   }
-  knot_rdataset_t out{};
+  out = knot_rdataset_t{};
   out.count = static_cast<uint16_t>(rds.size());
   out.size = static_cast<uint32_t>(size);
   out.rdata = static_cast<knot_rdata_t *>(mm->alloc(mm->ctx, size > 0 ? size : 2));
@@ -119,7 +122,7 @@ knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm) {
     knot_rdata_init(rd, r.len, r.data);
     rd = knot_rdataset_next(rd);
   }
-  return out;
+  return true;
 }
 
 } // namespace holdfast::store

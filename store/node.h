@@ -93,9 +93,13 @@ struct RdataRef {
   const uint8_t *data;
   uint16_t len;
 };
+// An RRset holds at most this many records: the node layout and knot_rdataset_t count them in
+// 16 bits. A zone with a bigger RRset is refused (as Knot DNS refuses it), not truncated.
+inline constexpr size_t kMaxRRsetRecords = UINT16_MAX;
 // Builds a canonically sorted, duplicate-free rdata array (RFC 4034 6.3 order, as libknot keeps
-// it) in one allocation from `mm`; `rds` is sorted in place.
-knot_rdataset_t build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm);
+// it) in one allocation from `mm`; `rds` is sorted in place. Returns false, building nothing,
+// when more than kMaxRRsetRecords distinct records remain.
+bool build_rdataset(std::vector<RdataRef> &rds, knot_mm_t *mm, knot_rdataset_t &out);
 
 void encode_node(uint16_t flags, const std::vector<NodeRRset> &rrsets, std::vector<uint8_t> &out);
 // Flags implied by the node's own RRsets (CNAME, DNAME, delegation when not the apex).

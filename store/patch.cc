@@ -46,23 +46,23 @@ public:
 private:
   // Where an owner's node is kept (schema.h); kCopy when that is for the publish pass to decide.
   enum class Place : uint8_t { kName, kNsec3, kCopy };
-  Place place(const NameKey &key, ZoneDiff::Iter begin, ZoneDiff::Iter end, uint8_t keylen,
+  Place place(const NameKey &key, ZoneDiff::Iter begin, ZoneDiff::Iter end, uint16_t keylen,
               uint8_t *hash);
   bool exists(const DbKey &dk);
   Result<bool> owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64_t &record_delta);
   Result<bool> write_nsec3(MDB_val &k, bool existed, const std::vector<NodeRRset> &rrsets);
   // Applies one diff entry to the node's RRsets.
-  Result<bool> change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen, bool apex,
+  Result<bool> change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint16_t keylen, bool apex,
                       int64_t &record_delta);
   Result<bool> remove_leaf(const NameKey &key, MDB_val &k, bool existed);
   // The owner's RRsets after its diff entries: removals first, then additions.
   Result<bool> apply_entries(std::vector<TypeSet> &sets, ZoneDiff::Iter begin, ZoneDiff::Iter end,
-                             uint8_t keylen, bool apex, int64_t &record_delta);
+                             uint16_t keylen, bool apex, int64_t &record_delta);
   // Writes (or removes) the node of a name of the zone: flags, RRsets, NSEC3 hashes.
   Result<bool> write_name(const NameKey &key, MDB_val &k, bool existed, const NodeView &old,
                           const std::vector<TypeSet> &sets, const std::vector<NodeRRset> &rrsets);
   // "www.example.com. A" for a diff entry id.
-  std::string describe(const std::string &id, uint8_t keylen, uint16_t type) const;
+  std::string describe(const std::string &id, uint16_t keylen, uint16_t type) const;
   bool has_children(const NameKey &key);
   std::optional<uint16_t> node_flags(const NameKey &key);
 
@@ -82,15 +82,15 @@ bool InPlacePatch::exists(const DbKey &dk) {
 // NSEC3 and its RRSIGs at a hash-label owner belong to the NSEC3 space; anything else there, or
 // a hash label that also names a node of the zone, is left to the copy path.
 InPlacePatch::Place InPlacePatch::place(const NameKey &key, ZoneDiff::Iter begin,
-                                        ZoneDiff::Iter end, uint8_t keylen, uint8_t *hash) {
+                                        ZoneDiff::Iter end, uint16_t keylen, uint8_t *hash) {
   if (signing_ == nullptr || key.labels != 1 || key.len != kNsec3LabelLen + 1 ||
       !base32hex_decode(key.data, kNsec3LabelLen, hash)) {
     return Place::kName;
   }
   bool chain = std::all_of(begin, end, [keylen](const auto &e) {
-    const auto *p = reinterpret_cast<const uint8_t *>(e.first.data()) + 1 + keylen;
+    const auto *p = reinterpret_cast<const uint8_t *>(e.first.data()) + 2 + keylen;
     uint16_t type = static_cast<uint16_t>(p[0] << 8 | p[1]);
-    bool sig3 = type == KNOT_RRTYPE_RRSIG && e.first.size() >= 1u + keylen + 4 &&
+    bool sig3 = type == KNOT_RRTYPE_RRSIG && e.first.size() >= 2u + keylen + 4 &&
                 (p[2] << 8 | p[3]) == KNOT_RRTYPE_NSEC3;
     return type == KNOT_RRTYPE_NSEC3 || sig3;
   });
@@ -154,11 +154,10 @@ Result<bool> InPlacePatch::run(int64_t &record_delta) {
   auto it = diff_.entries_.begin();
   while (it != diff_.entries_.end()) {
     // Entries of one owner are adjacent: the id starts with [keylen][key].
-    size_t prefix = 1 + static_cast<uint8_t>(it->first[0]);
+    size_t prefix = 2 + ZoneDiff::id_keylen(it->first);
     auto end = it;
     while (end != diff_.entries_.end() &&
-           end->first.compare(0, prefix, it->first, 0, prefix) == 0 &&
-           static_cast<uint8_t>(end->first[0]) == static_cast<uint8_t>(it->first[0])) {
+           end->first.compare(0, prefix, it->first, 0, prefix) == 0) {
       ++end;
     }
     auto r = owner(it, end, record_delta);
@@ -190,8 +189,8 @@ Result<bool> InPlacePatch::remove_leaf(const NameKey &key, MDB_val &k, bool exis
   return true;
 }
 
-std::string InPlacePatch::describe(const std::string &id, uint8_t keylen, uint16_t type) const {
-  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(id.data()) + 1, keylen);
+std::string InPlacePatch::describe(const std::string &id, uint16_t keylen, uint16_t type) const {
+  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(id.data()) + 2, keylen);
   uint8_t owner[KNOT_DNAME_MAXLEN];
   key_to_name(key, diff_.apex_.data(), owner);
   char tname[32];
@@ -199,11 +198,11 @@ std::string InPlacePatch::describe(const std::string &id, uint8_t keylen, uint16
   return name_to_string(owner) + " " + tname;
 }
 
-Result<bool> InPlacePatch::change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint8_t keylen,
+Result<bool> InPlacePatch::change(std::vector<TypeSet> &sets, ZoneDiff::Iter it, uint16_t keylen,
                                   bool apex, int64_t &record_delta) {
-  const auto *p = reinterpret_cast<const uint8_t *>(it->first.data()) + 1 + keylen;
+  const auto *p = reinterpret_cast<const uint8_t *>(it->first.data()) + 2 + keylen;
   uint16_t type = static_cast<uint16_t>((p[0] << 8) | p[1]);
-  auto rdlen = static_cast<uint16_t>(it->first.size() - 1 - keylen - 2);
+  auto rdlen = static_cast<uint16_t>(it->first.size() - 2 - keylen - 2);
   const uint8_t *rdata = p + 2;
   // A cut, a DNAME or CNAME change reaches other names (or needs the full checks).
   if ((type == KNOT_RRTYPE_NS && !apex) || type == KNOT_RRTYPE_DNAME || type == KNOT_RRTYPE_CNAME) {
@@ -253,8 +252,8 @@ Result<bool> InPlacePatch::change(std::vector<TypeSet> &sets, ZoneDiff::Iter it,
 Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64_t &record_delta) {
   arena_.reset();
   const std::string &first = begin->first;
-  auto keylen = static_cast<uint8_t>(first[0]);
-  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(first.data()) + 1, keylen);
+  uint16_t keylen = ZoneDiff::id_keylen(first);
+  NameKey key = key_from_stored(reinterpret_cast<const uint8_t *>(first.data()) + 2, keylen);
   bool apex = key.len == 0;
   uint8_t hash[kNsec3HashLen];
   Place where = place(key, begin, end, keylen, hash);
@@ -266,6 +265,9 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
     make_nsec3_key(snapshot_, hash, kNsec3HashLen, dk);
   } else {
     make_db_key(snapshot_, key, dk);
+  }
+  if (dk.len > static_cast<size_t>(env_.max_key_size())) {
+    return false; // the copy path refuses the name, with the reason (keys.h)
   }
   MDB_val k = dk.val(), v;
   bool existed = mdb_get(txn_, env_.nodes(), &k, &v) == MDB_SUCCESS;
@@ -293,7 +295,13 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
             [](const TypeSet &a, const TypeSet &b) { return a.type < b.type; });
   std::vector<NodeRRset> rrsets;
   for (auto &t : sets) {
-    rrsets.push_back(NodeRRset{t.type, t.ttl, build_rdataset(t.rds, arena_.mm())});
+    NodeRRset rrset{t.type, t.ttl, {}};
+    if (!build_rdataset(t.rds, arena_.mm(), rrset.rrs)) {
+      return fail("IXFR gives the RRset " + describe(first, keylen, t.type) + " " +
+                  std::to_string(t.rds.size()) + " records, more than the " +
+                  std::to_string(kMaxRRsetRecords) + " an RRset can hold");
+    }
+    rrsets.push_back(rrset);
   }
   if (where == Place::kNsec3) {
     return write_nsec3(k, existed, rrsets);
@@ -302,7 +310,7 @@ Result<bool> InPlacePatch::owner(ZoneDiff::Iter begin, ZoneDiff::Iter end, int64
 }
 
 Result<bool> InPlacePatch::apply_entries(std::vector<TypeSet> &sets, ZoneDiff::Iter begin,
-                                         ZoneDiff::Iter end, uint8_t keylen, bool apex,
+                                         ZoneDiff::Iter end, uint16_t keylen, bool apex,
                                          int64_t &record_delta) {
   // Removals first: entries are sorted by rdata, and an RRset whose old records all go takes
   // the TTL of its new ones (RFC 2181 5.2), as the copy path and a fresh load give it.

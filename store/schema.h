@@ -13,9 +13,14 @@
 // |             | u64 BE (snapshot id | kNsec3Space)    | NSEC3 node: the NSEC3 RRset and its    |
 // |             |   ++ raw NSEC3 hash (20 octets)       | RRSIGs, in the node value layout       |
 //
-// Owner keys are common/dname.h's lookup format relative to the apex (apex = empty), padded
-// with one zero byte to an even length so that LMDB places the value on a 2-byte boundary:
-// values hold knot_rdata_t arrays that are read in place (uint16_t lengths).
+// Owner keys are common/dname.h's lookup format relative to the apex (apex = empty): labels
+// rightmost first, each ended by 0x00, with 0x00 and 0x01 inside a label escaped as 0x01 0x01
+// and 0x01 0x02, so every legal name has a key (RFC 2181 11) and keys sort in canonical order
+// (RFC 4034 6.1). They are padded with one zero byte to an even length so that LMDB places the
+// value on a 2-byte boundary: values hold knot_rdata_t arrays that are read in place (uint16_t
+// lengths). A whole node key must fit in an LMDB key (mdb_env_get_maxkeysize, 511 octets by
+// default); only a name near the root with many escaped octets can exceed it, and a zone that
+// holds one is refused with the name in the error (store/keys.h oversized_key).
 //
 // Snapshots: a zone's data is written under a fresh snapshot id (state kBuilding), possibly
 // over several write transactions; publishing is one write transaction that points the zone's
@@ -39,8 +44,11 @@ namespace holdfast::store {
 
 // Version 2 added the NSEC3 space, node hash trailers and ZoneRecord::dnssec. A version 1 store
 // opens as is (its snapshots have dnssec = kUnsigned and are served without denial proofs, as
-// before) and is marked version 2; zones are indexed again when next published.
-inline constexpr uint32_t kFormatVersion = 2;
+// before); zones are indexed again when next published.
+// Version 3 escapes 0x00 and 0x01 inside owner key labels. Older keys held a 0x01 octet as it
+// is (and no zero octet: such names were refused), so opening re-keys the nodes whose owner
+// has one (store/upgrade.h); nothing else changes. A read-only open upgrades nothing.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kFormatVersionOldest = 1;
 // Set in the snapshot id of NSEC3-node keys (ids never reach it).
 inline constexpr uint64_t kNsec3Space = uint64_t{1} << 63;

@@ -24,7 +24,7 @@ MDB_val str_val(const char *s) {
 // A staged record, decoded from the staging buffer.
 struct Staged {
   const uint8_t *key;
-  uint8_t key_len;
+  uint16_t key_len;
   uint16_t type;
   uint32_t ttl;
   uint16_t rdlen;
@@ -33,9 +33,9 @@ struct Staged {
 
 Staged decode_staged(const uint8_t *p) {
   Staged s;
-  s.key_len = p[0];
-  s.key = p + 1;
-  p += 1 + s.key_len;
+  std::memcpy(&s.key_len, p, 2);
+  s.key = p + 2;
+  p += 2 + s.key_len;
   std::memcpy(&s.type, p, 2);
   std::memcpy(&s.ttl, p + 2, 4);
   std::memcpy(&s.rdlen, p + 6, 2);
@@ -49,6 +49,17 @@ int compare_keys(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
     return c;
   }
   return alen < blen ? -1 : (alen > blen ? 1 : 0);
+}
+
+// The error that refuses an RRset of more than kMaxRRsetRecords records (node.h).
+std::string too_big(const knot_dname_t *apex, const Staged &owner, uint16_t type, size_t count) {
+  uint8_t name[KNOT_DNAME_MAXLEN];
+  key_to_name(key_from_stored(owner.key, owner.key_len), apex, name);
+  char tname[32];
+  knot_rrtype_to_string(type, tname, sizeof(tname));
+  return "the " + std::string(tname) + " RRset of " + name_to_string(name) + " has " +
+         std::to_string(count) + " records, more than the " + std::to_string(kMaxRRsetRecords) +
+         " an RRset can hold";
 }
 
 } // namespace
@@ -113,19 +124,18 @@ Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rc
   }
   NameKey key;
   if (!make_key(owner, apex_.data(), key)) {
-    if (has_zero_octet_label(owner)) {
-      return fail("owner " + name_to_string(owner) +
-                  " has a label with a zero octet, which holdfast cannot store");
-    }
     return fail("record " + name_to_string(owner) + " is outside the zone " +
                 name_to_string(apex_.data()));
   }
+  if (std::string e = oversized_key(db_key_size(key), env_.max_key_size(), owner); !e.empty()) {
+    return fail(e);
+  }
   size_t at = staged_.size();
-  staged_.resize(at + 1 + key.len + 8 + rdlen);
+  staged_.resize(at + 2 + key.len + 8 + rdlen);
   uint8_t *p = staged_.data() + at;
-  p[0] = key.len;
-  std::memcpy(p + 1, key.data, key.len);
-  p += 1 + key.len;
+  std::memcpy(p, &key.len, 2);
+  std::memcpy(p + 2, key.data, key.len);
+  p += 2 + key.len;
   std::memcpy(p, &type, 2);
   std::memcpy(p + 2, &ttl, 4);
   std::memcpy(p + 6, &rdlen, 2);
@@ -269,7 +279,11 @@ Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
         }
         rds.push_back({t.rdata, t.rdlen});
       }
-      rrsets.push_back(NodeRRset{s.type, ttl, build_rdataset(rds, arena.mm())});
+      NodeRRset rrset{s.type, ttl, {}};
+      if (!build_rdataset(rds, arena.mm(), rrset.rrs)) {
+        return fail(too_big(apex_.data(), first, s.type, rds.size()));
+      }
+      rrsets.push_back(rrset);
     }
     if (old.valid()) {
       for (uint16_t r = 0; r < old.count(); ++r) {

@@ -93,7 +93,7 @@ private:
   uint64_t id_ = 0; // 0 until the first write transaction allocates it
   std::vector<uint8_t> apex_;
   SourceInfo source_;
-  std::vector<uint8_t> staged_; // [u8 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
+  std::vector<uint8_t> staged_; // [u16 keylen][key][u16 type][u32 ttl][u16 rdlen][rdata]
   std::vector<uint32_t> offsets_;
   size_t flush_bytes_ = size_t{256} << 20;
   size_t total_records_ = 0;

@@ -68,6 +68,13 @@ SIGNED_DENIAL = [
     ("cname-to-secure", ["A"]), ("cname-out", ["A"]), ("cname-case", ["A"]),
     ("www.dname", ["A", "MX"]), ("nx.dname", ["A"]), ("cname.dname", ["A"]),
     ("dname", ["DNAME", "TXT", "A"]), ("www.dname-out", ["A"]),
+    # Labels with any octet (RFC 2181 11), in NSEC/NSEC3 order around the names that have them:
+    # a prefix of a label, zero and 0x01 octets next to existing names, a wildcard, a CNAME.
+    ("bin\\000", ["A", "TXT"]), ("bin\\000\\000", ["A"]), ("bin\\000w", ["A"]),
+    ("bin\\000x", ["A", "TXT", "MX"]), ("bin\\001\\000", ["A"]), ("x.bin\\000x", ["A"]),
+    ("\\000", ["A", "TXT"]), ("\\000\\001", ["A", "TXT"]), ("\\001", ["A"]),
+    ("foo.wild\\000", ["TXT", "A"]), ("wild\\000", ["TXT"]),
+    ("a\\000.b\\001", ["A", "CNAME"]), ("b\\001", ["A"]),
 ]
 # Delegations of the signed zone: DS or its proof of absence with the referral, glue,
 # opt-out, DS-NODATA at insecure cuts, names below the cut and the empty non-terminals above.

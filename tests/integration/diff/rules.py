@@ -103,6 +103,20 @@ def rdata_names(rr):
     return []
 
 
+def mentions_zero_octet_label(q, *responses):
+    """The query name, or an owner, NSEC next name or target name in a response, has a zero
+    octet inside a label (presentation format "\\000")."""
+    names = [q.qname or ""]
+    for resp in responses:
+        for section in SECTIONS:
+            for rr in records(resp, section):
+                names.append(rr[0])
+                names += rdata_names(rr)
+                if rr[3] == "NSEC":
+                    names.append(rr[4].split()[0])
+    return any("\\000" in n for n in names)
+
+
 def referenced_names(resp, sections=("answer", "authority")):
     return {n for s in sections for rr in records(resp, s) for n in rdata_names(rr)}
 

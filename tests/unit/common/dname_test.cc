@@ -124,15 +124,118 @@ TEST(DnameKey, NamesOutsideTheApexAreRejected) {
   EXPECT_FALSE(make_key(Name("."), Name("example.com."), k));
 }
 
-// "a\000b.example." would get the key of "b.a.example." (zero separates key labels).
-TEST(DnameKey, LabelWithAZeroOctetHasNoKey) {
+// RFC 2181 11: a label may hold any octet. Zero ends a key label, so zero and 0x01 inside a
+// label are escaped (dname.h): "a\000b.example." is not "b.a.example.".
+TEST(DnameKey, ZeroAndOneOctetsAreEscapedInsideLabels) {
+  EXPECT_EQ(key_bytes(key_of("a\\000b.example.", "example.")), std::string("a\1\1b\0", 5));
+  EXPECT_EQ(key_bytes(key_of("a\\001b.example.", "example.")), std::string("a\1\2b\0", 5));
+  EXPECT_EQ(key_bytes(key_of("x.\\000.example.", "example.")), std::string("\1\1\0x\0", 5));
+  EXPECT_EQ(key_bytes(key_of("\\002\\255.example.", "example.")), std::string("\2\377\0", 3));
+  EXPECT_EQ(key_of("a\\000b.example.", "example.").labels, 1);
+  EXPECT_FALSE(key_of("a\\000b.example.", "example.") == key_of("b.a.example.", "example."));
+}
+
+// Reference comparator, RFC 4034 6.1 as written: labels from the most significant one, each
+// compared as lowercased octet strings where a prefix sorts first; fewer labels sort first.
+bool canonical_less(const std::vector<std::string> &a, const std::vector<std::string> &b) {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    std::string x = a[a.size() - 1 - i], y = b[b.size() - 1 - i];
+    for (auto *l : {&x, &y}) {
+      for (char &c : *l) {
+        c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+      }
+    }
+    if (x != y) {
+      return std::lexicographical_compare(
+          x.begin(), x.end(), y.begin(), y.end(),
+          [](char p, char q) { return static_cast<uint8_t>(p) < static_cast<uint8_t>(q); });
+    }
+  }
+  return a.size() < b.size();
+}
+
+std::vector<uint8_t> to_wire(const std::vector<std::string> &labels, const knot_dname_t *apex) {
+  std::vector<uint8_t> w;
+  for (const auto &l : labels) {
+    w.push_back(static_cast<uint8_t>(l.size()));
+    w.insert(w.end(), l.begin(), l.end());
+  }
+  w.insert(w.end(), apex, apex + knot_dname_size(apex));
+  return w;
+}
+
+TEST(Rfc4034CanonicalOrder, NamesWithAnyOctetSortLikeTheReferenceComparator) {
+  // Labels drawn from the octets that matter to the escape, and prefixes of each other.
+  const char alphabet[] = {
+      0, 1, 2, 'a', 'B', '*', static_cast<char>(0xff), static_cast<char>(0x7f)};
+  std::mt19937 rng(2181);
+  Name apex("example.");
+  std::vector<std::vector<std::string>> names;
+  for (int n = 0; n < 3000; ++n) {
+    std::vector<std::string> labels(1 + rng() % 3);
+    for (auto &l : labels) {
+      l.resize(1 + rng() % 4);
+      for (char &c : l) {
+        c = alphabet[rng() % sizeof(alphabet)];
+      }
+    }
+    names.push_back(labels);
+  }
+  std::vector<std::pair<std::string, size_t>> keyed;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto wire = to_wire(names[i], apex);
+    NameKey k;
+    ASSERT_TRUE(make_key(wire.data(), apex, k));
+    keyed.emplace_back(key_bytes(k), i);
+    // Round trip: the key gives back the lowercased name.
+    uint8_t out[KNOT_DNAME_MAXLEN];
+    size_t len = key_to_name(k, apex, out);
+    knot_dname_to_lower(wire.data());
+    ASSERT_EQ(std::vector<uint8_t>(out, out + len), wire) << i;
+    EXPECT_EQ(key_name_size(k) + apex.size(), wire.size());
+  }
+  std::sort(keyed.begin(), keyed.end());
+  for (size_t i = 1; i < keyed.size(); ++i) {
+    const auto &a = names[keyed[i - 1].second], &b = names[keyed[i].second];
+    bool equal_keys = keyed[i - 1].first == keyed[i].first;
+    // Equal keys exactly for names equal but for case; otherwise bytewise order is canonical.
+    EXPECT_EQ(equal_keys, !canonical_less(a, b) && !canonical_less(b, a)) << i;
+    EXPECT_FALSE(canonical_less(b, a)) << "keys out of canonical order at " << i;
+  }
+}
+
+TEST(Rfc4034CanonicalOrder, AShorterLabelSortsBeforeALongerOneItPrefixes) {
+  // "\000" < "\000\000" < "\000\001" < "\001" < "\001\000" < "\002" (RFC 4034 6.1).
+  const char *order[] = {"\\000.example.",      "\\000\\000.example.", "x.\\000\\000.example.",
+                         "\\000\\001.example.", "\\001.example.",      "\\001\\000.example.",
+                         "\\001\\001.example.", "\\002.example.",      "a.example."};
+  std::vector<std::string> keys;
+  for (const char *n : order) {
+    keys.push_back(key_bytes(key_of(n, "example.")));
+  }
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
+}
+
+TEST(DnameKey, LongestNameUnderTheRootFitsTheKeyBuffer) {
+  // 255 octets of zero octets: 3 labels of 63 and one of 61 (dname.h: kMaxKeyLen).
+  std::string l63, l61;
+  for (int i = 0; i < 63; ++i) {
+    l63 += "\\000";
+  }
+  for (int i = 0; i < 61; ++i) {
+    l61 += "\\001";
+  }
+  Name name(l63 + "." + l63 + "." + l63 + "." + l61 + ".");
+  ASSERT_EQ(name.size(), 255u);
   NameKey k;
-  EXPECT_TRUE(has_zero_octet_label(Name("a\\000b.example.")));
-  EXPECT_TRUE(has_zero_octet_label(Name("\\000.example.")));
-  EXPECT_FALSE(has_zero_octet_label(Name("a.b.example.")));
-  EXPECT_FALSE(make_key(Name("a\\000b.example."), Name("example."), k));
-  EXPECT_FALSE(make_key(Name("x.\\000.example."), Name("example."), k));
-  EXPECT_TRUE(make_key(Name("a.b.example."), Name("example."), k));
+  ASSERT_TRUE(make_key(name, Name("."), k));
+  EXPECT_EQ(k.len, kMaxKeyLen);
+  EXPECT_EQ(k.labels, 4);
+  uint8_t out[KNOT_DNAME_MAXLEN];
+  ASSERT_EQ(key_to_name(k, Name("."), out), 255u);
+  EXPECT_TRUE(knot_dname_is_equal(out, name));
+  EXPECT_EQ(key_name_size(k), 254u);
 }
 
 TEST(DnameKey, WildcardIsRecognisedOnlyAsTheWholeLeftmostLabel) {
@@ -141,6 +244,18 @@ TEST(DnameKey, WildcardIsRecognisedOnlyAsTheWholeLeftmostLabel) {
   EXPECT_FALSE(key_of("a.*.example.", "example.").is_wildcard());
   EXPECT_FALSE(key_of("x*.example.", "example.").is_wildcard());
   EXPECT_FALSE(key_of("example.", "example.").is_wildcard());
+  EXPECT_TRUE(key_of("*.\\000.example.", "example.").is_wildcard());
+  EXPECT_FALSE(key_of("\\001*.example.", "example.").is_wildcard());
+  EXPECT_FALSE(key_of("\\000*.example.", "example.").is_wildcard());
+}
+
+TEST(DnameKeyAncestor, EscapedOctetsAreNotLabelEnds) {
+  NameKey k = key_of("a\\000.\\000b.c\\001.example.", "example.");
+  ASSERT_EQ(k.labels, 3);
+  EXPECT_TRUE(k.ancestor(1) == key_of("c\\001.example.", "example."));
+  EXPECT_TRUE(k.ancestor(2) == key_of("\\000b.c\\001.example.", "example."));
+  EXPECT_EQ(common_labels(k, key_of("x.\\000b.c\\001.example.", "example.")), 2u);
+  EXPECT_EQ(common_labels(k, key_of("x.\\000.c\\001.example.", "example.")), 1u);
 }
 
 TEST(DnameKeyAncestor, KeepsTheFirstNLabelsBelowTheApex) {
@@ -174,9 +289,14 @@ TEST(DnameKeyCommonLabels, CountsWholeSharedLabelsOnly) {
 }
 
 TEST(DnameKeyToName, RoundTripsToTheLowercaseName) {
-  const char *names[] = {
-      "example.",         "www.example.",     "a.b.c.d.example.",     "*.wild.example.",
-      "\\001.z.example.", "WwW.Sub.example.", "\\200\\255.x.example."};
+  const char *names[] = {"example.",
+                         "www.example.",
+                         "a.b.c.d.example.",
+                         "*.wild.example.",
+                         "\\001.z.example.",
+                         "WwW.Sub.example.",
+                         "\\200\\255.x.example.",
+                         "a\\000B\\001.\\000.example."};
   Name apex("example.");
   for (const char *n : names) {
     SCOPED_TRACE(n);

@@ -49,14 +49,32 @@ TEST_F(QueryTest, Rfc2308NxdomainCarriesSoaWithMinimumTtl) {
   EXPECT_EQ(r->authority(), Lines{kNegSoa});
 }
 
-// "target\000www.example." must not read as "www.target.example." (zero separates the labels
-// of a key): names with such labels are never stored, so it does not exist.
+// "target\000www.example." must not read as "www.target.example." (zero ends a key label, so
+// the zero octet inside the label is escaped, common/dname.h): it does not exist.
 TEST_F(QueryTest, NameWithAZeroOctetInALabelDoesNotExist) {
   auto r = ask("target\\000www.example.", KNOT_RRTYPE_A);
   EXPECT_EQ(r->rcode(), KNOT_RCODE_NXDOMAIN);
   EXPECT_TRUE(r->aa());
   EXPECT_EQ(r->answer(), Lines{});
   EXPECT_EQ(r->authority(), Lines{kNegSoa});
+}
+
+// RFC 2181 11: any octet in a label. Such names are stored, found, and wildcards under them work.
+TEST_F(QueryTest, Rfc2181NamesWithZeroAndOneOctetsAreAnswered) {
+  load("bin.", "$ORIGIN bin.\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\n"
+               "a\\000b A 192.0.2.1\nb.a A 192.0.2.2\n\\001 A 192.0.2.3\n"
+               "*.\\000 TXT wild\n");
+  auto exact = ask("A\\000B.bin.", KNOT_RRTYPE_A);
+  EXPECT_EQ(exact->rcode(), KNOT_RCODE_NOERROR);
+  EXPECT_EQ(exact->answer(), Lines{"A\\000B.bin. 3600 A 192.0.2.1"});
+  EXPECT_EQ(ask("b.a.bin.", KNOT_RRTYPE_A)->answer(), Lines{"b.a.bin. 3600 A 192.0.2.2"});
+  EXPECT_EQ(ask("\\001.bin.", KNOT_RRTYPE_A)->answer(), Lines{"\\001.bin. 3600 A 192.0.2.3"});
+  EXPECT_EQ(ask("a\\000.bin.", KNOT_RRTYPE_A)->rcode(), KNOT_RCODE_NXDOMAIN);
+  EXPECT_EQ(ask("a\\001b.bin.", KNOT_RRTYPE_A)->rcode(), KNOT_RCODE_NXDOMAIN);
+  auto wild = ask("x\\000.\\000.bin.", KNOT_RRTYPE_TXT);
+  EXPECT_EQ(wild->rcode(), KNOT_RCODE_NOERROR);
+  EXPECT_EQ(wild->answer(), Lines{"x\\000.\\000.bin. 3600 TXT \"wild\""});
+  EXPECT_EQ(ask("\\000.bin.", KNOT_RRTYPE_TXT)->rcode(), KNOT_RCODE_NOERROR) << "an ENT";
 }
 
 TEST_F(QueryTest, Rfc2308NegativeTtlIsTheSoaTtlWhenItIsSmaller) {

@@ -228,6 +228,21 @@ TEST_F(ApplyDiffTest, Rfc1995NewLeafNameIsAppliedInPlace) {
   expect_zone(soa(6) + kBody + "ftp A 192.0.2.21\nftp AAAA 2001:db8::21\n");
 }
 
+// RFC 2181 11: IXFR adds and removes names with zero and 0x01 octets like any other (the diff's
+// ids carry escaped keys longer than a byte can count).
+TEST_F(ApplyDiffTest, Rfc2181NamesWithZeroOctetsComeAndGoByIxfr) {
+  std::string names = "www\\000x A 192.0.2.30\n\\001\\000 TXT x\nx.www\\000 A 192.0.2.31\n";
+  Published pub = apply_ok("", names);
+  expect_zone(soa(6) + kBody + names);
+  ZoneDiff diff(apex_);
+  diff.set_serials(6, 7);
+  sequence(diff, 6, 7, "www\\000x A 192.0.2.30\n", "www\\000x A 192.0.2.32\n");
+  ASSERT_TRUE(apply(diff).ok());
+  expect_zone(soa(7) + kBody +
+              "www\\000x A 192.0.2.32\n\\001\\000 TXT x\nx.www\\000 A 192.0.2.31\n");
+  EXPECT_FALSE(in_place(pub)) << "x.www\\000 needs its empty non-terminal: the copy path";
+}
+
 // RFC 1034 4.2.1: a name below a zone cut is glue (not authoritative); the flag must be the
 // one a full publish computes.
 TEST_F(ApplyDiffTest, Rfc1034NewGlueBelowACutIsNotAuthoritative) {

@@ -1341,7 +1341,7 @@ TEST_F(Rfc4035DnssecNsecPrevious, SkipsNamesThatOwnNoNsec) {
   EXPECT_EQ(previous("b.example."), "a.example.");
 }
 
-// ---- Format version 2 (schema.h): version 1 stores open and are upgraded ----
+// ---- Format version 2 (schema.h): version 1 stores open and are upgraded (to 3 now) ----
 
 void set_format(const std::string &dir, uint32_t version) {
   MDB_env *env = nullptr;
@@ -1372,15 +1372,15 @@ uint32_t stored_format(Env &env) {
   return version;
 }
 
-TEST(DnssecStoreFormat, NewStoreIsVersion2) {
+TEST(DnssecStoreFormat, NewStoreIsTheCurrentVersion) {
   test::TempDir dir;
   auto env = test::open_env(dir.path());
   ASSERT_NE(env, nullptr);
-  EXPECT_EQ(stored_format(*env), 2u);
-  EXPECT_EQ(kFormatVersion, 2u);
+  EXPECT_EQ(stored_format(*env), kFormatVersion);
+  EXPECT_EQ(kFormatVersion, 3u);
 }
 
-TEST(DnssecStoreFormat, Version1StoreOpensAndIsMarkedVersion2) {
+TEST(DnssecStoreFormat, Version1StoreOpensAndIsMarkedTheCurrentVersion) {
   test::TempDir dir;
   {
     auto env = test::open_env(dir.path());
@@ -1390,7 +1390,7 @@ TEST(DnssecStoreFormat, Version1StoreOpensAndIsMarkedVersion2) {
   set_format(dir.path(), 1);
   auto env = test::open_env(dir.path());
   ASSERT_NE(env, nullptr);
-  EXPECT_EQ(stored_format(*env), 2u);
+  EXPECT_EQ(stored_format(*env), kFormatVersion);
   auto zone = read_zone(*env, Name(kApex));
   ASSERT_TRUE(zone.has_value()) << "its zones are still there";
   EXPECT_EQ(zone->record.serial, 7u);

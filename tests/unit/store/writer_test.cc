@@ -3,6 +3,7 @@
 #include "store/writer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -417,6 +418,36 @@ TEST_F(RejectedZoneTest, OwnerOutsideTheZone) {
   EXPECT_FALSE(test::snapshot_registered(*env_, good_.snapshot + 1));
 }
 
+// Defect: the node layout counts records in 16 bits; 65,536 used to be stored as 0.
+TEST_F(RejectedZoneTest, RRsetOfMoreThan65535RecordsIsRefusedWithNameAndType) {
+  auto w = SnapshotWriter::begin(*env_, Name("example."), {});
+  ASSERT_TRUE(w.ok()) << w.error();
+  (*w)->set_flush_bytes(size_t{1} << 20); // and across flushes
+  Status st = Ok{};
+  for (const auto &r : test::parse_records("example.", soa(2))) {
+    ASSERT_TRUE((*w)->add(r.owner.data(), r.type, r.rclass, r.ttl, r.rdata.data(),
+                          static_cast<uint16_t>(r.rdata.size()))
+                    .ok());
+  }
+  for (uint32_t i = 0; i <= kMaxRRsetRecords && st; ++i) {
+    uint8_t txt[5] = {4};
+    std::memcpy(txt + 1, &i, 4);
+    st = (*w)->add(Name("big.example."), KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 60, txt, 5);
+  }
+  std::string error = st ? "" : st.error();
+  if (st) {
+    auto p = (*w)->publish();
+    ASSERT_FALSE(p.ok());
+    error = p.error();
+  }
+  EXPECT_NE(error.find("TXT RRset of big.example. has 65536 records"), std::string::npos) << error;
+  w->reset(); // aborts: what the flushes wrote goes
+  EXPECT_EQ(current().current, good_.snapshot);
+  EXPECT_EQ(current().serial, good_.serial);
+  EXPECT_EQ(dump(good_.snapshot), good_dump_);
+  EXPECT_EQ(test::count_nodes(*env_, good_.snapshot + 1), 0u);
+}
+
 TEST_F(RejectedZoneTest, ClassOtherThanIn) {
   auto records = test::parse_records("example.", soa(2));
   Record ch = records.back();
@@ -439,14 +470,41 @@ TEST_F(SnapshotWriterTest, OwnerNamesInAnyCaseAreAccepted) {
   EXPECT_EQ(dump(p->snapshot)["www.example."], "flags=0x0000 A/3600[c0000250]");
 }
 
-TEST_F(SnapshotWriterTest, OwnerWithAZeroOctetInALabelIsRefusedByName) {
-  auto w = SnapshotWriter::begin(*env_, Name("example."), {});
+TEST_F(SnapshotWriterTest, Rfc2181OwnersWithAnyOctetAreStoredApart) {
+  // RFC 2181 11: "a\000b" is one label; it must not become "b.a" (dname.h escapes it).
+  auto records = test::parse_records("example.", soa(1) + "a\\000b A 192.0.2.1\n"
+                                                          "b.a A 192.0.2.2\n"
+                                                          "\\001.\\000 A 192.0.2.3\n"
+                                                          "\\000\\001 TXT x\n");
+  Published p = publish(records);
+  auto d = dump(p.snapshot);
+  EXPECT_EQ(d["a\\000b.example."], "flags=0x0000 A/3600[c0000201]");
+  EXPECT_EQ(d["b.a.example."], "flags=0x0000 A/3600[c0000202]");
+  EXPECT_EQ(d["\\001.\\000.example."], "flags=0x0000 A/3600[c0000203]");
+  EXPECT_EQ(d.count("\\000.example."), 1u) << "the empty non-terminal";
+  EXPECT_EQ(d.count("\\000\\001.example."), 1u);
+}
+
+TEST_F(SnapshotWriterTest, OwnerWhoseKeyOutgrowsLmdbIsRefusedByName) {
+  // Only right below the root: 250 zero octets escape to 504 key octets, 512 with the id.
+  std::string l63, l61;
+  for (int i = 0; i < 63; ++i) {
+    l63 += "\\000";
+  }
+  for (int i = 0; i < 61; ++i) {
+    l61 += "\\000";
+  }
+  auto w = SnapshotWriter::begin(*env_, Name("."), {});
   ASSERT_TRUE(w.ok()) << w.error();
   uint8_t addr[4] = {192, 0, 2, 1};
-  auto st = (*w)->add(Name("a\\000b.example."), KNOT_RRTYPE_A, KNOT_CLASS_IN, 60, addr, 4);
+  std::string owner = l63 + "." + l63 + "." + l63 + "." + l61 + ".";
+  auto st = (*w)->add(Name(owner), KNOT_RRTYPE_A, KNOT_CLASS_IN, 60, addr, 4);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().find("zero octet"), std::string::npos) << st.error();
-  EXPECT_NE(st.error().find("a\\000b.example."), std::string::npos) << st.error();
+  EXPECT_NE(st.error().find("cannot be stored"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().find(owner), std::string::npos) << st.error();
+  // One octet shorter fits (and is stored).
+  std::string shorter = l63 + "." + l63 + "." + l63 + "." + l61.substr(4) + ".";
+  EXPECT_TRUE((*w)->add(Name(shorter), KNOT_RRTYPE_A, KNOT_CLASS_IN, 60, addr, 4).ok());
 }
 
 TEST(SnapshotWriterMap, GrowsFromOneMebibyteToHoldFiftyThousandRecords) {
