@@ -12,7 +12,9 @@ target=${2:-query_fuzz}
 case "$target" in
   query_fuzz) seeds=tests/fuzz/corpus/query ;;
   zonefile_fuzz) seeds=tests/fuzz/corpus/zonefile ;;
-  *) echo "usage: $0 [seconds] [query_fuzz|zonefile_fuzz]" >&2; exit 2 ;;
+  xfr_fuzz) seeds=tests/fuzz/corpus/xfr ;;
+  config_fuzz) seeds=tests/fuzz/corpus/config ;;
+  *) echo "usage: $0 [seconds] [query_fuzz|zonefile_fuzz|xfr_fuzz|config_fuzz]" >&2; exit 2 ;;
 esac
 
 bash scripts/setup.sh --fuzz
