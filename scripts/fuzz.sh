@@ -28,10 +28,12 @@ mkdir -p "$corpus" "$crashes"
 log=build-fuzz/$target.log
 echo "fuzz: $target for ${seconds}s; corpus $corpus, crashes $crashes, log $log"
 # -print_final_stats gives the execution count; any sanitizer report aborts the run.
+dict=()
+[ -f "tests/fuzz/${target%_fuzz}.dict" ] && dict=(-dict="tests/fuzz/${target%_fuzz}.dict")
 set +e
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "build-fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  "build-fuzz/$target" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
   -rss_limit_mb=4096 -artifact_prefix="$crashes/" "$corpus" "$seeds" 2>&1 | tee "$log" \
   | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^stat::|ERROR|SUMMARY|invariant|Test unit written'
 status=${PIPESTATUS[0]}
