@@ -5,8 +5,8 @@
 config_fuzz (tests/fuzz/corpus/config/: the example configs in conf/). The outputs are
 committed; re-run this after changing it:  /usr/bin/python3 tests/fuzz/make_xfr_corpus.py
 
-An xfr seed is one mode octet (bit 0: IXFR, bit 1: vanity set, bit 2: ZONEMD required; see
-xfr_fuzz.cc), then each message as a big-endian u16 length and its octets."""
+An xfr seed is one mode octet (bit 0: IXFR, bit 1: vanity set, bit 2: ZONEMD required, bit 3:
+NSEC-signed stored version; see xfr_fuzz.cc), then each message as a big-endian u16 length and its octets."""
 
 import os
 import re
@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 XFR_DIR = os.path.join(HERE, "corpus", "xfr")
 CONFIG_DIR = os.path.join(HERE, "corpus", "config")
 ORIGIN = dns.name.from_text("fuzz.example.")
-AXFR, IXFR, VANITY, ZONEMD = 0, 1, 2, 4
+AXFR, IXFR, VANITY, ZONEMD, SIGNED = 0, 1, 2, 4, 8
 
 
 def soa(serial):
@@ -115,6 +115,9 @@ def main():
             if not FOUND.match(name):
                 os.remove(os.path.join(d, name))
     seeds = xfr_seeds()
+    # The same against the NSEC-signed stored version (the in-place path in a signed zone).
+    seeds.update({name + "-signed-base": bytes([data[0] | SIGNED]) + data[1:]
+                  for name, data in list(seeds.items()) if name.startswith("ixfr")})
     for name, data in sorted(seeds.items()):
         with open(os.path.join(XFR_DIR, name), "wb") as f:
             f.write(data)

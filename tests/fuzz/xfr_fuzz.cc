@@ -9,6 +9,7 @@
 //   mode bit 0: IXFR (from the stored serial 1), else AXFR
 //   mode bit 1: a vanity nameserver set is configured for the zone
 //   mode bit 2: ZONEMD required (else verified when present)
+//   mode bit 3: the stored version is NSEC-signed (xfr-base-signed.zone)
 //
 // What it looks for: crashes and sanitizer reports; a failed transfer or publish that changes
 // the stored zone (the old snapshot must stay as it was, byte for byte: the in-place IXFR path
@@ -16,8 +17,8 @@
 // not answer with replies that parse.
 //
 // The store lives in /dev/shm when it exists. Before each input the zone is at the base
-// version (tests/fuzz/data/xfr-base.zone, serial 1); it is loaded again only after an input
-// changed it.
+// version (tests/fuzz/data/xfr-base.zone, or xfr-base-signed.zone: serial 1); it is loaded again
+// only after an input changed it or wants the other one.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -64,7 +65,7 @@ constexpr size_t kMaxQueriedNames = 32;
 
 struct Fixture : holdfast::fuzz::FuzzStore {
   xfr::ZoneSpec plain, vanity;
-  std::string base_path;
+  bool base_signed = false;
   std::string base_dump; // every node of the base snapshot, key and value
   uint64_t base_snapshot = 0;
 };
@@ -121,13 +122,15 @@ std::string dump(uint64_t snapshot) {
 }
 
 // Loads the base version again (a new snapshot) and remembers it.
-void load_base() {
-  auto loaded =
-      store::load_zone_file(*fixture->env, fixture->plain.apex.data(), fixture->base_path, true);
+void load_base(bool signed_base) {
+  std::string path =
+      std::string(HOLDFAST_FUZZ_DATA) + (signed_base ? "/xfr-base-signed.zone" : "/xfr-base.zone");
+  auto loaded = store::load_zone_file(*fixture->env, fixture->plain.apex.data(), path, true);
   if (!loaded) {
     std::fprintf(stderr, "xfr_fuzz: %s\n", loaded.error().c_str());
     std::abort();
   }
+  fixture->base_signed = signed_base;
   fixture->base_snapshot = loaded->published.snapshot;
   fixture->base_dump = dump(fixture->base_snapshot);
 }
@@ -137,10 +140,9 @@ void set_up() {
   holdfast::fuzz::open_fuzz_store(*fixture, "xfr_fuzz", size_t{64} << 20);
   fixture->plain = make_spec(false);
   fixture->vanity = make_spec(true);
-  fixture->base_path = std::string(HOLDFAST_FUZZ_DATA) + "/xfr-base.zone";
   holdfast::serve::ServeOptions serve;
   fixture->qp = std::make_unique<holdfast::serve::QueryProcessor>(*fixture->env, serve);
-  load_base();
+  load_base(false);
 }
 
 // One transfer, as xfr/zone_controller.cc's TransferJob runs it, minus the sockets.
@@ -326,6 +328,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   uint8_t mode = data[0];
   bool ixfr = (mode & 1) != 0;
+  if (((mode & 8) != 0) != fixture->base_signed) {
+    load_base((mode & 8) != 0);
+  }
   const xfr::ZoneSpec &spec = (mode & 2) != 0 ? fixture->vanity : fixture->plain;
   auto t = std::make_unique<Transfer>(
       spec, ixfr, (mode & 4) != 0 ? store::ZonemdPolicy::kRequire : store::ZonemdPolicy::kVerify);
@@ -361,6 +366,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   verbose(pub->snapshot == fixture->base_snapshot ? "applied in place" : "published");
   query_zone(pub->snapshot);
-  load_base();
+  load_base(fixture->base_signed);
   return 0;
 }
