@@ -12,7 +12,9 @@ target=${2:-query_fuzz}
 case "$target" in
   query_fuzz) seeds=tests/fuzz/corpus/query ;;
   zonefile_fuzz) seeds=tests/fuzz/corpus/zonefile ;;
-  *) echo "usage: $0 [seconds] [query_fuzz|zonefile_fuzz]" >&2; exit 2 ;;
+  xfr_fuzz) seeds=tests/fuzz/corpus/xfr ;;
+  config_fuzz) seeds=tests/fuzz/corpus/config ;;
+  *) echo "usage: $0 [seconds] [query_fuzz|zonefile_fuzz|xfr_fuzz|config_fuzz]" >&2; exit 2 ;;
 esac
 
 bash scripts/setup.sh --fuzz
@@ -26,10 +28,12 @@ mkdir -p "$corpus" "$crashes"
 log=build-fuzz/$target.log
 echo "fuzz: $target for ${seconds}s; corpus $corpus, crashes $crashes, log $log"
 # -print_final_stats gives the execution count; any sanitizer report aborts the run.
+dict=()
+[ -f "tests/fuzz/${target%_fuzz}.dict" ] && dict=(-dict="tests/fuzz/${target%_fuzz}.dict")
 set +e
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "build-fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  "build-fuzz/$target" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
   -rss_limit_mb=4096 -artifact_prefix="$crashes/" "$corpus" "$seeds" 2>&1 | tee "$log" \
   | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^stat::|ERROR|SUMMARY|invariant|Test unit written'
 status=${PIPESTATUS[0]}

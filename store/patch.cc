@@ -12,6 +12,7 @@
 #include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
+#include "store/node_check.h"
 
 namespace holdfast::store {
 namespace {
@@ -360,6 +361,12 @@ Result<bool> InPlacePatch::write_name(const NameKey &key, MDB_val &k, bool exist
   std::vector<uint8_t> value;
   uint16_t flags = own_flags(rrsets, apex) | inherited | (signing_ ? kFlagNsec3Hashes : 0);
   encode_node(flags, rrsets, value);
+  // The publish pass's node checks (node_check.h): an increment may not make here what a full
+  // transfer of the same version would be refused for.
+  if (std::string error = check_node(NodeView(value.data(), value.size()), key, diff_.apex_.data());
+      !error.empty()) {
+    return fail(error);
+  }
   if (signing_ != nullptr) {
     // The node's NSEC3 hashes (node.h): kept from the old value, computed for a new name.
     uint8_t hashes[kNsec3TrailerLen];

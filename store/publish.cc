@@ -12,6 +12,7 @@
 #include "store/dnssec.h"
 #include "store/keys.h"
 #include "store/node.h"
+#include "store/node_check.h"
 #include "store/writer.h"
 #include "store/zone_walk.h"
 
@@ -40,39 +41,6 @@ uint16_t inherited(const PathEntry &parent) {
     f |= kFlagBelowDname;
   }
   return f;
-}
-
-std::string owner_text(const NameKey &key, const std::vector<uint8_t> &apex) {
-  uint8_t name[KNOT_DNAME_MAXLEN];
-  key_to_name(key, apex.data(), name);
-  return name_to_string(name);
-}
-
-// Checks a node the way a loader must (RFC 1034 3.6.2: CNAME and other data; RFC 1035 5.2:
-// one SOA, at the apex). Returns an error message or "".
-std::string check_node(const NodeView &node, const NameKey &key, const std::vector<uint8_t> &apex) {
-  bool is_apex = key.len == 0;
-  RRsetView rr;
-  if (node.find(KNOT_RRTYPE_SOA, rr)) {
-    if (!is_apex) {
-      return "SOA record at " + owner_text(key, apex) + " is not at the zone apex";
-    }
-    if (rr.rrs.count != 1) {
-      return "more than one SOA record at the zone apex";
-    }
-  }
-  if (node.find(KNOT_RRTYPE_CNAME, rr)) {
-    if (rr.rrs.count != 1) {
-      return "more than one CNAME record at " + owner_text(key, apex);
-    }
-    for (uint16_t i = 0; i < node.count(); ++i) {
-      uint16_t t = node.at(i).type;
-      if (t != KNOT_RRTYPE_CNAME && t != KNOT_RRTYPE_RRSIG && t != KNOT_RRTYPE_NSEC) {
-        return "CNAME record at " + owner_text(key, apex) + " has other data beside it";
-      }
-    }
-  }
-  return "";
 }
 
 Status set_flags(MDB_txn *txn, MDB_dbi dbi, uint64_t id, const NameKey &key, uint16_t add) {
@@ -145,7 +113,7 @@ public:
         return {};
       }
     }
-    if (std::string error = check_node(node, key, apex_); !error.empty()) {
+    if (std::string error = check_node(node, key, apex_.data()); !error.empty()) {
       return {error};
     }
     add_ancestors(key);

@@ -137,8 +137,29 @@ bool Reader::nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *c
   return out.valid();
 }
 
+bool Reader::occluder(const ZoneHandle &zone, const NameKey &key, MDB_cursor *cur, MDB_val &k,
+                      MDB_val &v) {
+  // The closest ancestor not itself below a cut or DNAME is the cut or DNAME owner; the apex
+  // never is below one.
+  for (unsigned labels = key.labels; labels-- > 0 && nsec_steps_ < kNsecWalkLimit;) {
+    DbKey dk;
+    make_db_key(zone.snapshot, key.ancestor(labels), dk);
+    k = dk.val();
+    ++nsec_steps_;
+    if (mdb_cursor_get(cur, &k, &v, MDB_SET_KEY) != MDB_SUCCESS) {
+      continue;
+    }
+    NodeView n(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
+    if (n.valid() && !n.has(kFlagNonAuth | kFlagBelowDname)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Reader::nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key,
                            NodeView &out) {
+  nsec_steps_ = 0;
   MDB_cursor *cur = cursor();
   if (cur == nullptr) {
     return false;
@@ -147,17 +168,26 @@ bool Reader::nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &
   make_db_key(zone.snapshot, key, dk);
   MDB_val k = dk.val(), v;
   int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  for (rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-       rc == MDB_SUCCESS && key_snapshot(k) == zone.snapshot;
-       rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+  rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  while (rc == MDB_SUCCESS && key_snapshot(k) == zone.snapshot && nsec_steps_ < kNsecWalkLimit) {
+    ++nsec_steps_;
     NodeView n(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
-    // Only names in the NSEC chain own an NSEC: this also skips glue, names occluded by a
-    // DNAME and names the master left out of the chain.
-    if (n.valid() && !n.has(kFlagNonAuth | kFlagBelowDname) && n.has_type(KNOT_RRTYPE_NSEC)) {
+    if (n.valid() && n.has(kFlagNonAuth | kFlagBelowDname)) {
+      // Glue and names occluded by a DNAME are not in the chain, and they all sort right after
+      // the name that occludes them: go there at once instead of visiting each.
+      if (!occluder(zone, key_owner(k), cur, k, v)) {
+        return false;
+      }
+      continue;
+    }
+    // Only names in the NSEC chain own an NSEC: this also skips empty non-terminals and names
+    // the master left out of the chain.
+    if (n.valid() && n.has_type(KNOT_RRTYPE_NSEC)) {
       out_key = key_owner(k);
       out = n;
       return true;
     }
+    rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
   }
   return false;
 }

@@ -54,15 +54,31 @@ public:
   bool nsec3_cover(const ZoneHandle &zone, const uint8_t *hash, uint8_t *cover_hash, NodeView &out);
   // The last node before `key` in canonical order that is in the NSEC chain: authoritative,
   // not an empty non-terminal, and owning an NSEC (RFC 4035 2.3). In an NSEC-signed zone the
-  // apex always is, so this ends there.
+  // apex always is, so this ends there. The walk is bounded (kNsecWalkLimit): false when the
+  // chain is not found within it, and the answer goes without that proof.
   bool nsec_previous(const ZoneHandle &zone, const NameKey &key, NameKey &out_key, NodeView &out);
+  // Cursor moves and lookups the last nsec_previous() made (for tests of the bound).
+  unsigned nsec_walk_steps() const { return nsec_steps_; }
+
+  // A zone whose apex is signed but that has no NSEC chain (no NSEC at all, say, with an
+  // NSEC3PARAM that RFC 5155 4.1.2 has us ignore) would make every DNSSEC negative answer walk
+  // the whole zone. Knot DNS serves such a zone (DNSSEC semantic checks only log) and answers
+  // without the proof it cannot find; holdfast does the same instead of refusing the zone (which
+  // would keep it at its old version for good), and bounds the search. In a well-formed zone the
+  // walk passes at most a chain of empty non-terminals (one per label) and jumps over glue and
+  // DNAME-occluded names in one lookup per label, so the bound is never reached there.
+  static constexpr unsigned kNsecWalkLimit = 2 * KNOT_DNAME_MAXLABELS + 2;
 
 private:
   MDB_cursor *cursor();
+  // Positions `cur` (and k, v) at the cut or DNAME owner that occludes the node `key`.
+  bool occluder(const ZoneHandle &zone, const NameKey &key, MDB_cursor *cur, MDB_val &k,
+                MDB_val &v);
 
   ReadTxn &txn_;
   MDB_cursor *cursor_ = nullptr;
   uint64_t cursor_generation_ = 0;
+  unsigned nsec_steps_ = 0;
 };
 
 } // namespace holdfast::store

@@ -201,6 +201,26 @@ protected:
     expect_zone(kZone5);
   }
   bool in_place(const Published &pub) const { return pub.snapshot == base_.snapshot; }
+  // Applies `diff` and expects it refused with the error a full publish of `zone` (the version
+  // the diff would make) gives, and the zone left at `serial` in the same snapshot.
+  void expect_refused_like_publish(const ZoneDiff &diff, const std::string &zone, uint32_t serial) {
+    auto before = read_zone(*env_, apex_);
+    ASSERT_TRUE(before.has_value());
+    auto pub = apply(diff);
+    ASSERT_FALSE(pub.ok()) << "applied in place: " << zone;
+    test::TempDir scratch;
+    auto ref_env = test::open_env(scratch.path());
+    ASSERT_NE(ref_env, nullptr);
+    auto ref = test::publish_records(*ref_env, kApex, rrs(zone));
+    ASSERT_FALSE(ref.ok()) << "the reference publish accepts: " << zone;
+    EXPECT_EQ(pub.error(), ref.error());
+    auto after = read_zone(*env_, apex_);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->record.serial, serial);
+    EXPECT_EQ(after->record.current, before->record.current);
+    EXPECT_EQ(test::dump_snapshot(*env_, after->record.current, kApex),
+              test::dump_snapshot(*env_, before->record.current, kApex));
+  }
 
   test::TempDir dir_;
   std::unique_ptr<Env> env_;
@@ -492,6 +512,45 @@ TEST_F(ApplyDiffTest, Rfc4343OwnerInAnotherCaseMatchesTheStoredRecord) {
   Published pub = apply_ok("WWW.Example. A 192.0.2.80\n", "");
   EXPECT_EQ(pub.serial, 6u);
   expect_zone(soa(6) + edit(kBody, "www     A    192.0.2.80\n", ""));
+}
+
+// The in-place path runs the publish pass's node checks (store/node_check.h): an increment is
+// refused exactly as a full transfer of the version it makes (the caller falls back to AXFR,
+// and the old snapshot stays). Each case also goes by copy (a new delegation sorting before
+// the bad name takes the copy path), with the same error.
+TEST_F(ApplyDiffTest, Rfc1034OtherDataBesideACnameIsRefusedInPlaceAsByCopy) {
+  apply_ok("", "x CNAME www\n");
+  std::string zone7 = soa(7) + kBody + "x CNAME www\n";
+  for (std::string extra : {"", "new NS ns.new\n"}) {
+    ZoneDiff diff(apex_);
+    diff.set_serials(6, 7);
+    sequence(diff, 6, 7, "", extra + "x A 192.0.2.7\n");
+    expect_refused_like_publish(diff, zone7 + extra + "x A 192.0.2.7\n", 6);
+  }
+}
+
+TEST_F(ApplyDiffTest, Rfc1034CnameAddedBesideOtherDataIsRefused) {
+  ZoneDiff diff(apex_);
+  diff.set_serials(5, 6);
+  sequence(diff, 5, 6, "", "www CNAME ns1\n");
+  expect_refused_like_publish(diff, soa(6) + kBody + "www CNAME ns1\n", 5);
+}
+
+TEST_F(ApplyDiffTest, Rfc1035SecondSoaAtTheApexIsRefusedInPlace) {
+  ZoneDiff diff(apex_);
+  diff.set_serials(5, 6);
+  sequence(diff, 5, 6, "", soa(6, "ns2"));
+  expect_refused_like_publish(diff, soa(6) + soa(6, "ns2") + kBody, 5);
+}
+
+TEST_F(ApplyDiffTest, Rfc1035SoaBelowTheApexIsRefusedInPlaceAsByCopy) {
+  const std::string bad = "www SOA ns1 hostmaster 1 7200 3600 1209600 300\n";
+  for (std::string extra : {"", "new NS ns.new\n"}) {
+    ZoneDiff diff(apex_);
+    diff.set_serials(5, 6);
+    sequence(diff, 5, 6, "", extra + bad);
+    expect_refused_like_publish(diff, soa(6) + kBody + extra + bad, 5);
+  }
 }
 
 // Each difference goes onto what the previous one published, whichever path it took.
