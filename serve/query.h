@@ -19,6 +19,7 @@ namespace holdfast::serve {
 
 struct Plan;         // serve/answer.h
 class NotifyHandler; // serve/notify.h
+class TsigKeyring;   // serve/tsig_query.h
 
 struct ServeOptions {
   uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
@@ -26,6 +27,7 @@ struct ServeOptions {
   std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
   std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
   NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
+  const TsigKeyring *keys = nullptr; // keys signed queries are checked against; none: BADKEY
 };
 
 // What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).
@@ -57,6 +59,9 @@ public:
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                  const sockaddr *remote);
+  size_t malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap);
+  size_t answer_query(const knot_pkt_t *query, knot_pkt_t *resp, knot_rrset_t *opt, bool tcp,
+                      bool trailing);
   uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
                   bool &not_authoritative);
   bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);
