@@ -236,7 +236,7 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     parsed = KNOT_EOK;
   }
   if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
-    return malformed(query, parsed, out, out_cap);
+    return malformed(query, parsed, out, out_cap, tcp);
   }
   // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
   size_t max = KNOT_WIRE_MIN_PKTSIZE;
@@ -270,8 +270,10 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
 }
 
 // A query that did not parse, or has no single question: FORMERR. With the question and the
-// OPT when they could be read; the header alone otherwise.
-size_t QueryProcessor::malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap) {
+// OPT when they could be read; the header alone otherwise (over UDP: a stream whose question
+// cannot be read is closed without an answer, as Knot DNS does).
+size_t QueryProcessor::malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap,
+                                 bool tcp) {
   malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
   size_t max = std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE);
   if (parsed == KNOT_EOK) {
@@ -286,7 +288,7 @@ size_t QueryProcessor::malformed(knot_pkt_t *query, int parsed, uint8_t *out, si
       return resp->size;
     }
   }
-  return header_error(query->wire, out, KNOT_RCODE_FORMERR);
+  return tcp ? 0 : header_error(query->wire, out, KNOT_RCODE_FORMERR);
 }
 
 // A parsed QUERY (or other opcode) with one question: decide, encode, add OPT and TSIG.

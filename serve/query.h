@@ -48,7 +48,8 @@ public:
   void end_batch() { txn_.end(); }
 
   // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
-  // the packet must be dropped (too short to answer, or itself a response). Must be called
+  // the packet must be dropped (too short to answer, itself a response, or over TCP with a
+  // question that cannot be read). Must be called
   // between begin_batch() and end_batch(). `remote` is the sender (needed for NOTIFY).
   size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                  const sockaddr *remote = nullptr);
@@ -59,7 +60,7 @@ public:
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                  const sockaddr *remote);
-  size_t malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap);
+  size_t malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap, bool tcp);
   size_t answer_query(const knot_pkt_t *query, knot_pkt_t *resp, knot_rrset_t *opt, bool tcp,
                       bool trailing);
   uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,

@@ -460,20 +460,20 @@ size_t Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, siz
     size_t n = qp_->process(msg, frame, tcp_resp_.get(), kTcpMaxResponse, true,
                             reinterpret_cast<const sockaddr *>(&conn->peer));
     counters_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
+    if (n == 0) {
+      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      tcp_out_.push_back(static_cast<uint8_t>(n >> 8));
+      tcp_out_.push_back(static_cast<uint8_t>(n));
+      tcp_out_.insert(tcp_out_.end(), tcp_resp_.get(), tcp_resp_.get() + n);
+    }
     if (qp_->last_malformed()) {
-      // A stream peer that sends garbage is not a DNS client: end the connection (as Knot DNS
-      // and NSD do) after the answers already produced.
+      // A stream peer that sends garbage is not a DNS client: it gets its FORMERR (RFC 6891
+      // 6.1.1 for two OPTs), then the connection ends (as Knot DNS and NSD do).
       conn->close_after_write = true;
       consumed = len;
       break;
     }
-    if (n == 0) {
-      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    tcp_out_.push_back(static_cast<uint8_t>(n >> 8));
-    tcp_out_.push_back(static_cast<uint8_t>(n));
-    tcp_out_.insert(tcp_out_.end(), tcp_resp_.get(), tcp_resp_.get() + n);
   }
   return frames;
 }

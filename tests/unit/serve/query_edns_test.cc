@@ -106,5 +106,17 @@ TEST_F(QueryEdnsTest, Rfc6891TwoOptRecordsAreFormerr) {
   }
 }
 
+// Knot DNS neither answers a query whose question cannot be read: over TCP the connection ends
+// without an answer (UDP keeps its header-only FORMERR).
+TEST_F(QueryEdnsTest, StreamQueryWithUnreadableQuestionGetsNoAnswer) {
+  auto q = make_query("www.example.", KNOT_RRTYPE_A);
+  q.resize(KNOT_WIRE_HEADER_SIZE + 6); // cut inside the QNAME
+  EXPECT_EQ(run_from(q, /*tcp=*/true).size(), 0u);
+  EXPECT_TRUE(qp_->last_malformed());
+  Response udp(run_from(q));
+  EXPECT_EQ(udp.rcode(), KNOT_RCODE_FORMERR);
+  EXPECT_EQ(udp.size(), size_t{KNOT_WIRE_HEADER_SIZE});
+}
+
 } // namespace
 } // namespace holdfast::serve::testing
