@@ -132,8 +132,18 @@ def count_frames(sock, want, timeout):
     return count
 
 
+def tcp_metrics(http_port):
+    status, _, body = hftest.http_request(http_port, "/metrics")
+    assert status == 200, "GET /metrics: %s" % status
+    samples = hftest.parse_prometheus(body)
+    return {name: hftest.metric(samples, "holdfast_tcp_%s_total" % name)
+            for name in ("paused", "timeouts", "refused")}
+
+
 def case_flood(tmp, binary):
-    hf, port = start(tmp, binary, ["tcp-idle-timeout: 60s"])
+    http_port = hftest.free_port()
+    hf, port = start(tmp, binary, ["tcp-idle-timeout: 60s", "http: 127.0.0.1@%d" % http_port])
+    hftest.wait_http(http_port, server=hf)
     before = rss_kib(hf.pid)
     total = 100000
     flood = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -174,6 +184,9 @@ def case_flood(tmp, binary):
     hftest.log("flood: %d answers read, RSS %d -> peak %d KiB (+%.1f MiB)"
                % (got, before, peak, growth))
     assert got == total, "%d of %d pipelined queries answered" % (got, total)
+    m = tcp_metrics(http_port)
+    hftest.log("flood: metrics %s" % m)
+    assert m["paused"] >= 1, "the flooding connection was never paused"
     assert growth < 64, "RSS grew by %.1f MiB under a non-reading pipelining client" % growth
     flood.close()
     ask(other)
@@ -182,7 +195,9 @@ def case_flood(tmp, binary):
 
 
 def case_slow(tmp, binary):
-    hf, port = start(tmp, binary, ["tcp-idle-timeout: 20s", "tcp-io-timeout: 3s"])
+    http_port = hftest.free_port()
+    hf, port = start(tmp, binary, ["tcp-idle-timeout: 20s", "tcp-io-timeout: 3s",
+                                   "http: 127.0.0.1@%d" % http_port])
     slow = [connect(port) for _ in range(3)]
     q = frame(dns.message.make_query("a.tcp.example.", "A"))
     closed_at = [None] * len(slow)
@@ -212,6 +227,8 @@ def case_slow(tmp, binary):
         assert c is not None, "a slow sender was not closed within 10 s (io timeout 3 s)"
         assert 2.5 <= c <= 5.5, "slow sender closed after %.1f s, want ~3 s" % c
     ask(normal)  # still open: the idle timer restarts with each answered query
+    m = tcp_metrics(http_port)
+    assert m["timeouts"] == len(slow), "timeouts counted: %s" % m
     normal.close()
     for s in slow:
         s.close()
@@ -226,7 +243,7 @@ def case_per_addr(tmp, binary):
     extra = connect(port)
     assert closed_by_peer(extra, 1.0), "4th connection from 127.0.0.1 not refused"
     extra.close()
-    other = connect(port, source="127.0.0.2")
+    other = connect(port, source="127.0.0.2")  # (127.0.0.2 and .1 fall in different buckets)
     ask(other)  # another address has its own count
     hftest.log("per-address limit: 4th from 127.0.0.1 refused, 127.0.0.2 answered")
     held.pop().close()
