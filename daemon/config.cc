@@ -148,8 +148,8 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
-              "tcp-idle-timeout", "tcp-max-clients", "tcp-io-timeout", "tcp-max-clients-per-address",
-              "tcp-max-inflight", "http", "http-token", "user"},
+              "tcp-idle-timeout", "tcp-max-clients", "tcp-io-timeout",
+              "tcp-max-clients-per-address", "tcp-max-inflight", "http", "http-token", "user"},
              "server", errs);
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {

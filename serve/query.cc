@@ -270,8 +270,8 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
 }
 
 // A query that did not parse, or has no single question: FORMERR. With the question and the
-// OPT when they could be read; the header alone otherwise (over UDP: a stream whose question
-// cannot be read is closed without an answer, as Knot DNS does).
+// OPT when they could be read; else the header alone over UDP, and nothing over TCP (the
+// stream is closed without an answer, as Knot DNS does).
 size_t QueryProcessor::malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap,
                                  bool tcp) {
   malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
@@ -309,7 +309,7 @@ size_t QueryProcessor::answer_query(const knot_pkt_t *query, knot_pkt_t *resp, k
     knot_pkt_reserve(resp, tsig_room);
   }
   Plan plan;
-  bool not_authoritative = false; // REFUSED because no zone holds the name
+  bool not_authoritative = false;      // REFUSED because no zone holds the name
   uint16_t rcode = KNOT_RCODE_NOTAUTH; // RFC 8945 5.2: every TSIG error is NOTAUTH
   if (!is_signed || tsig.error == 0) {
     rcode = decide(query, tcp, trailing, plan, not_authoritative);

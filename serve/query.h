@@ -27,7 +27,8 @@ struct ServeOptions {
   std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
   std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
   NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
-  const TsigKeyring *keys = nullptr; // keys signed queries are checked against; none: BADKEY
+  // Keys that signed queries are checked against (set by the daemon); none: every key BADKEY.
+  const TsigKeyring *keys = nullptr;
 };
 
 // What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).

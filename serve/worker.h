@@ -80,6 +80,7 @@ private:
   struct UdpSlot;
   struct TcpConn;
   static constexpr int kBatch = 64;
+  static constexpr size_t kTcpMaxResponse = 65535; // RFC 1035 4.2.2: two-byte length prefix
 
   void run();
   void drain_udp(int fd);

@@ -497,8 +497,9 @@ TEST_F(ConfigTest, BoundedTcpKeysOutOfRangeAreErrors) {
                    at(5) +
                    "server.tcp-max-clients-per-address: expected a whole number from 0 to "
                    "1000000, got '-1'\n" +
-                   at(6) + "server.tcp-max-inflight: expected a whole number from 1 to 65535, "
-                           "got '0'");
+                   at(6) +
+                   "server.tcp-max-inflight: expected a whole number from 1 to 65535, "
+                   "got '0'");
 }
 
 // RFC 8945 5.2: every key under keys: may sign queries, not only the masters' ones.
