@@ -5,7 +5,8 @@
 tsig  RFC 8945 5.2 with `kdig -y`: a query signed with a configured key gets a signed answer
       that kdig verifies; an unknown key gets NOTAUTH/BADKEY, a wrong secret NOTAUTH/BADSIG
       (unsigned error TSIGs); over UDP and TCP; a large answer over UDP is truncated (TC) and
-      still signed. knotd (with the key in an ACL) answers each the same way.
+      still signed; a query signed an hour ago gets NOTAUTH/BADTIME, signed. knotd (with the
+      key in an ACL) answers each the same way.
 edns  RFC 6891 7: a NOTIFY with an OPT for a zone served as a primary is answered NOTAUTH with
       an OPT; RFC 6891 6.1.1: a query with two OPT records is FORMERR (question echoed, no
       OPT) over UDP and TCP. Compared field by field with knotd.
@@ -18,6 +19,8 @@ import socket
 import struct
 import subprocess
 import sys
+import time
+import unittest.mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import hftest  # noqa: E402
@@ -25,6 +28,8 @@ import knotmaster  # noqa: E402
 
 import dns.message  # noqa: E402
 import dns.opcode  # noqa: E402
+import dns.tsig  # noqa: E402
+import dns.tsigkeyring  # noqa: E402
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 ZONE = "q.example."
@@ -89,6 +94,25 @@ def case_tsig(tmp, binary):
             assert (k[0], k[1], k[3]) == (h[0], h[1], h[3]), "%s %s: knotd %s, holdfast %s" % (
                 name, transport, k, h)
             hftest.log("%s %s: %s (knotd %s)" % (name, transport[0], h, k))
+    # RFC 8945 5.2.3: a good MAC with a time outside the fudge is BADTIME, and that answer
+    # is signed (it carries a MAC and our time), unlike BADKEY/BADSIG.
+    ring = dns.tsigkeyring.from_text({KEY[0]: (KEY[1], KEY[2])})
+    q = dns.message.make_query("www." + ZONE, "A")
+    q.use_tsig(ring, keyname=KEY[0])
+    with unittest.mock.patch("time.time", return_value=time.time() - 3600):
+        wire = q.to_wire()
+    for server, port in (("knotd", knot.port), ("holdfast", hf.port)):
+        reply = exchange(port, wire, tcp=False)
+        assert reply is not None, "BADTIME: no reply from %s" % server
+        assert reply[3] & 0xF == 9, "BADTIME: %s rcode %d, want NOTAUTH" % (server, reply[3] & 0xF)
+        try:
+            dns.message.from_wire(reply, keyring=ring, request_mac=q.mac)
+            raise AssertionError("BADTIME: %s reply verified without a time error" % server)
+        except dns.tsig.PeerBadTime:
+            pass
+        mac_len = struct.unpack("!H", reply[-(2 + 2 + 2 + 6 + 32 + 2):][:2])[0]
+        assert mac_len == 32, "BADTIME: %s reply is not signed (MAC length %d)" % (server, mac_len)
+        hftest.log("old time: %s NOTAUTH/BADTIME, signed" % server)
     assert hf.running()
 
 
