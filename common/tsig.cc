@@ -137,17 +137,19 @@ Status tsig_server_check(const knot_pkt_t *query, const TsigKey &key, uint16_t &
 Status tsig_server_sign(uint8_t *wire, size_t &len, size_t max, const knot_pkt_t *query,
                         const TsigKey &key, uint16_t tsig_rcode) {
   const knot_rrset_t *tsig = query->tsig_rr;
+  if (tsig == nullptr) {
+    return Ok{}; // nothing to echo: RFC 8945 5.2 answers an unsigned request unsigned
+  }
   int ret;
-  if (tsig_rcode != 0) {
-    if (tsig == nullptr) {
-      return Ok{}; // nothing to echo: RFC 8945 5.2 answers an unsigned request unsigned
-    }
+  if (!knot_tsig_can_sign(tsig_rcode)) {
     ret = knot_tsig_add(wire, &len, max, tsig_rcode, tsig);
   } else {
+    // RFC 8945 5.2.3: BADTIME is signed too (the MAC was good), with our time as other data.
     uint8_t digest[kMaxDigest];
     size_t digest_len = sizeof(digest);
     ret = knot_tsig_sign(wire, &len, max, knot_tsig_rdata_mac(tsig),
-                         knot_tsig_rdata_mac_length(tsig), digest, &digest_len, key.raw(), 0, 0);
+                         knot_tsig_rdata_mac_length(tsig), digest, &digest_len, key.raw(),
+                         tsig_rcode, knot_tsig_rdata_time_signed(tsig));
   }
   if (ret != KNOT_EOK) {
     return fail(std::string("TSIG signing failed: ") + knot_strerror(ret));

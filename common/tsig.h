@@ -60,8 +60,8 @@ private:
 // and signs the response with it. A request without TSIG fails when a key is required.
 // Returns the TSIG error to report (KNOT_RCODE_BADSIG, ...) in `tsig_rcode` on failure.
 Status tsig_server_check(const knot_pkt_t *query, const TsigKey &key, uint16_t &tsig_rcode);
-// Signs a response to a verified request; or, when `tsig_rcode` is an error, adds the unsigned
-// TSIG RR that RFC 8945 5.3.2 asks for.
+// Signs a response to a verified request (and a BADTIME one, RFC 8945 5.2.3); for the other
+// errors adds the unsigned TSIG RR that RFC 8945 5.3.2 asks for.
 Status tsig_server_sign(uint8_t *wire, size_t &len, size_t max, const knot_pkt_t *query,
                         const TsigKey &key, uint16_t tsig_rcode);
 

@@ -148,8 +148,10 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
-              "tcp-idle-timeout", "tcp-max-clients", "http", "http-token", "user", "soa-timeout",
-              "transfer-idle-timeout", "transfer-timeout", "transfers", "transfers-per-master"},
+              "tcp-idle-timeout", "tcp-max-clients", "tcp-io-timeout",
+              "tcp-max-clients-per-address", "tcp-max-inflight", "http", "http-token", "user",
+              "soa-timeout", "transfer-idle-timeout", "transfer-timeout", "transfers",
+              "transfers-per-master"},
              "server", errs);
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {
@@ -230,6 +232,20 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   if (auto t = n["transfers-per-master"]) {
     get_uint<size_t>(t, "server.transfers-per-master", 1, 100000, cfg.xfr.transfers_per_master,
                      errs);
+  }
+  if (auto t = n["tcp-io-timeout"]) {
+    if (!parse_duration_ms(t.as<std::string>(), cfg.worker.tcp_io_timeout_ms) ||
+        cfg.worker.tcp_io_timeout_ms == 0) {
+      errs.add(t, "server.tcp-io-timeout",
+               "expected a duration like 5s or 500ms, got '" + t.as<std::string>() + "'");
+    }
+  }
+  if (auto m = n["tcp-max-clients-per-address"]) {
+    get_uint<int>(m, "server.tcp-max-clients-per-address", 0, 1000000,
+                  cfg.worker.tcp_max_clients_per_address, errs);
+  }
+  if (auto m = n["tcp-max-inflight"]) {
+    get_uint<int>(m, "server.tcp-max-inflight", 1, 65535, cfg.worker.tcp_max_inflight, errs);
   }
 }
 
@@ -582,6 +598,9 @@ Result<Config> load_config(const std::string &path) {
     }
     if (auto z = root["zones"]) {
       load_zones(z, dir, named, cfg, errs);
+    }
+    for (const auto &[id, key] : named.keys) {
+      cfg.keys.push_back(key); // RFC 8945 5.2: queries signed with any of them are answered
     }
   } catch (const YAML::Exception &e) {
     errs.add(e.mark, "config", "unexpected structure: " + e.msg);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/tsig.h"
 #include "serve/query.h"
 #include "serve/socket.h"
 #include "serve/worker.h"
@@ -37,6 +38,7 @@ struct Config {
   serve::ServeOptions serve;
   serve::WorkerOptions worker;
   xfr::Limits xfr; // server.soa-timeout, transfer-*-timeout, transfers, transfers-per-master
+  std::vector<std::shared_ptr<const TsigKey>> keys; // `keys:`, for masters and signed queries
   std::vector<ZoneConfig> zones;
   // Every secondary zone's spec (the same objects as in `zones`).
   std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;

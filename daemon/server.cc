@@ -32,6 +32,7 @@
 #include "daemon/control.h"
 #include "daemon/status.h"
 #include "serve/notify.h"
+#include "serve/tsig_query.h"
 #include "serve/worker.h"
 #include "store/env.h"
 #include "store/writer.h"
@@ -215,6 +216,9 @@ private:
 Result<std::vector<std::unique_ptr<serve::Worker>>>
 open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serve_opts) {
   std::vector<std::unique_ptr<serve::Worker>> workers;
+  serve::WorkerOptions worker_opts = cfg.worker;
+  // One client's connections land on any worker: the per-address count is shared.
+  worker_opts.client_counts = std::make_shared<serve::TcpClientCounts>();
   for (unsigned i = 0; i < cfg.workers; ++i) {
     std::vector<int> udp, tcp;
     for (const auto &ep : cfg.listen) {
@@ -226,7 +230,7 @@ open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serv
       udp.push_back(*u);
       tcp.push_back(*t);
     }
-    workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, cfg.worker, std::move(udp),
+    workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, worker_opts, std::move(udp),
                                                       std::move(tcp)));
   }
   return workers;
@@ -311,6 +315,7 @@ struct Runtime {
   ZoneLoader *loader = nullptr;
   xfr::Service *xfr = nullptr;
   StatusSource *status = nullptr;
+  serve::TsigKeyring *keyring = nullptr;
 };
 
 // Settings that sockets, threads or the store were built from: a reload cannot change them.
@@ -336,8 +341,12 @@ void warn_restart_only(const Config &a, const Config &b) {
       {"server.identity/version/nsid", a.serve.identity != b.serve.identity ||
                                            a.serve.version != b.serve.version ||
                                            a.serve.nsid != b.serve.nsid},
-      {"server.tcp-*", a.worker.tcp_idle_timeout_ms != b.worker.tcp_idle_timeout_ms ||
-                           a.worker.tcp_max_clients != b.worker.tcp_max_clients},
+      {"server.tcp-*",
+       a.worker.tcp_idle_timeout_ms != b.worker.tcp_idle_timeout_ms ||
+           a.worker.tcp_max_clients != b.worker.tcp_max_clients ||
+           a.worker.tcp_io_timeout_ms != b.worker.tcp_io_timeout_ms ||
+           a.worker.tcp_max_clients_per_address != b.worker.tcp_max_clients_per_address ||
+           a.worker.tcp_max_inflight != b.worker.tcp_max_inflight},
   };
   for (const auto &k : keys) {
     if (k.changed) {
@@ -380,6 +389,7 @@ void reload(Runtime &rt) {
   // New transfer bounds apply to the operations that start from now on.
   rt.xfr->set_limits(cfg->xfr);
   rt.xfr->reconfigure(cfg->secondaries());
+  rt.keyring->set(cfg->keys);
   rt.status->set_config(cfg);
   rt.cfg = cfg;
   spdlog::info("reload: {} zone(s), {} added, {} removed, {} changed", cfg->zones.size(), added,
@@ -413,6 +423,9 @@ int run_server(const Config &initial) {
   NotifyBridge notify_bridge(xfr_service->notify_rx());
   serve::ServeOptions serve_opts = cfg.serve;
   serve_opts.notify = &notify_bridge; // also when no zone is a secondary yet: a reload may add one
+  serve::TsigKeyring keyring(cfg.keys); // signed queries (RFC 8945 5.2); a reload swaps the set
+  serve_opts.keys = &keyring;
+  rt.keyring = &keyring;
 
   auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {

@@ -132,6 +132,9 @@ ServerStatus StatusSource::server() {
     s.tcp_queries += c.tcp_queries;
     s.dropped += c.dropped;
     s.tcp_connections += c.tcp_connections;
+    s.tcp_refused += c.tcp_refused;
+    s.tcp_timeouts += c.tcp_timeouts;
+    s.tcp_paused += c.tcp_paused;
     const auto &q = w->query_counters();
     s.truncated += q.truncated;
     for (size_t i = 0; i < serve::QueryCounters::kRcodes; ++i) {

@@ -8,6 +8,7 @@
 
 #include "serve/answer.h"
 #include "serve/notify.h"
+#include "serve/tsig_query.h"
 
 namespace holdfast::serve {
 namespace {
@@ -235,12 +236,7 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
     parsed = KNOT_EOK;
   }
   if (parsed != KNOT_EOK || knot_wire_get_qdcount(wire) != 1) {
-    malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
-    if (parsed == KNOT_EOK) {
-      return formerr_with_opt(query, out, std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE),
-                              opts_.udp_max_payload, mm);
-    }
-    return header_error(wire, out, KNOT_RCODE_FORMERR);
+    return malformed(query, parsed, out, out_cap, tcp);
   }
   // Response size: RFC 6891 6.2.3-6.2.5; 512 without EDNS, TCP up to the frame limit.
   size_t max = KNOT_WIRE_MIN_PKTSIZE;
@@ -255,25 +251,69 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
   if (resp == nullptr || knot_pkt_init_response(resp, query) != KNOT_EOK) {
     return header_error(wire, out, KNOT_RCODE_SERVFAIL);
   }
-  // RFC 1996: a NOTIFY is xfr's business; its answer carries no OPT and may carry a TSIG.
-  if (knot_wire_get_opcode(wire) == KNOT_OPCODE_NOTIFY && !trailing && opts_.notify != nullptr &&
-      remote != nullptr) {
-    return opts_.notify->answer(query, remote, resp);
-  }
-
   knot_rrset_t opt;
   bool edns = knot_pkt_has_edns(query);
-  if (edns) {
-    if (!make_opt(query, opt, mm)) {
-      return header_error(wire, out, KNOT_RCODE_SERVFAIL);
-    }
-    knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
+  if (edns && !make_opt(query, opt, mm)) {
+    return header_error(wire, out, KNOT_RCODE_SERVFAIL);
   }
+  // RFC 1996: a NOTIFY is xfr's business. Its answer carries the OPT like any other (RFC 6891
+  // 7), put first: the handler may append a TSIG, which must come last.
+  if (knot_wire_get_opcode(wire) == KNOT_OPCODE_NOTIFY && !trailing && opts_.notify != nullptr &&
+      remote != nullptr) {
+    if (edns) {
+      knot_pkt_begin(resp, KNOT_ADDITIONAL);
+      knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NULL);
+    }
+    return opts_.notify->answer(query, remote, resp);
+  }
+  return answer_query(query, resp, edns ? &opt : nullptr, tcp, trailing);
+}
 
+// A query that did not parse, or has no single question: FORMERR. With the question and the
+// OPT when they could be read; else the header alone over UDP, and nothing over TCP (the
+// stream is closed without an answer, as Knot DNS does).
+size_t QueryProcessor::malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap,
+                                 bool tcp) {
+  malformed_ = parsed != KNOT_EOK; // unparseable: not worth an answer on a stream
+  size_t max = std::min<size_t>(out_cap, KNOT_WIRE_MIN_PKTSIZE);
+  if (parsed == KNOT_EOK) {
+    return formerr_with_opt(query, out, max, opts_.udp_max_payload, arena_.mm());
+  }
+  // The question was read but a later record is broken, e.g. a second OPT (RFC 6891 6.1.1):
+  // FORMERR with the question and no OPT (which one would it echo?), as Knot DNS answers.
+  if (query->qname_size > 0 && knot_wire_get_qdcount(query->wire) == 1) {
+    knot_pkt_t *resp = knot_pkt_new(out, static_cast<uint16_t>(max), arena_.mm());
+    if (resp != nullptr && knot_pkt_init_response(resp, query) == KNOT_EOK) {
+      knot_wire_set_rcode(resp->wire, KNOT_RCODE_FORMERR);
+      return resp->size;
+    }
+  }
+  return tcp ? 0 : header_error(query->wire, out, KNOT_RCODE_FORMERR);
+}
+
+// A parsed QUERY (or other opcode) with one question: decide, encode, add OPT and TSIG.
+size_t QueryProcessor::answer_query(const knot_pkt_t *query, knot_pkt_t *resp, knot_rrset_t *opt,
+                                    bool tcp, bool trailing) {
+  knot_mm_t *mm = arena_.mm();
+  if (opt != nullptr) {
+    knot_pkt_reserve(resp, static_cast<uint16_t>(knot_edns_wire_size(opt)));
+  }
+  // RFC 8945 5.2: a signed query is checked before anything else; its answer is signed, and
+  // its TSIG RR must fit (5.3: the answer is truncated rather than the TSIG left out).
+  const bool is_signed = query->tsig_rr != nullptr;
+  TsigVerdict tsig;
+  uint16_t tsig_room = 0;
+  if (is_signed) {
+    tsig = check_query_tsig(query, opts_.keys);
+    tsig_room = static_cast<uint16_t>(tsig_reserve(query, tsig));
+    knot_pkt_reserve(resp, tsig_room);
+  }
   Plan plan;
-  bool not_authoritative = false; // REFUSED because no zone holds the name
-  uint16_t rcode = decide(query, tcp, trailing, plan, not_authoritative);
-
+  bool not_authoritative = false;      // REFUSED because no zone holds the name
+  uint16_t rcode = KNOT_RCODE_NOTAUTH; // RFC 8945 5.2: every TSIG error is NOTAUTH
+  if (!is_signed || tsig.error == 0) {
+    rcode = decide(query, tcp, trailing, plan, not_authoritative);
+  }
   if (plan.aa) {
     knot_wire_set_aa(resp->wire);
   }
@@ -281,9 +321,9 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
   // Knot DNS and NSD do.
   knot_wire_clear_cd(resp->wire);
   // RFC 8914 4.21: REFUSED because we are not authoritative is explained with EDE 20.
-  if (edns && not_authoritative) {
+  if (opt != nullptr && not_authoritative) {
     uint8_t ede[2] = {0, 20};
-    knot_edns_add_option(&opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
+    knot_edns_add_option(opt, KNOT_EDNS_OPTION_EDE, sizeof(ede), ede, mm);
   }
   knot_wire_set_rcode(resp->wire, static_cast<uint8_t>(rcode & 0x0f));
   bump(counters_.rcode[std::min<size_t>(rcode, QueryCounters::kRcodes - 1)]);
@@ -291,11 +331,15 @@ size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t o
   uint16_t qtype = knot_pkt_qtype(query);
   bump(qtype < 256 ? counters_.qtype[qtype] : counters_.qtype_other);
   encode(resp, plan);
-  if (edns) {
-    knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(&opt)));
-    knot_edns_set_ext_rcode(&opt, static_cast<uint8_t>(rcode >> 4));
+  if (opt != nullptr) {
+    knot_pkt_reclaim(resp, static_cast<uint16_t>(knot_edns_wire_size(opt)));
+    knot_edns_set_ext_rcode(opt, static_cast<uint8_t>(rcode >> 4));
     knot_pkt_begin(resp, KNOT_ADDITIONAL);
-    knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_NULL);
+    knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, opt, KNOT_PF_NULL);
+  }
+  if (is_signed) {
+    knot_pkt_reclaim(resp, tsig_room);
+    return sign_answer(resp->wire, resp->size, resp->max_size, query, tsig);
   }
   return resp->size;
 }

@@ -19,6 +19,7 @@ namespace holdfast::serve {
 
 struct Plan;         // serve/answer.h
 class NotifyHandler; // serve/notify.h
+class TsigKeyring;   // serve/tsig_query.h
 
 struct ServeOptions {
   uint16_t udp_max_payload = 1232; // RFC 6891 6.2.5; the DNS Flag Day 2020 default
@@ -26,6 +27,8 @@ struct ServeOptions {
   std::string version;             // CHAOS version.bind / version.server ("" = REFUSED)
   std::string nsid;                // RFC 5001 NSID payload ("" = not sent)
   NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
+  // Keys that signed queries are checked against (set by the daemon); none: every key BADKEY.
+  const TsigKeyring *keys = nullptr;
 };
 
 // What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).
@@ -46,7 +49,8 @@ public:
   void end_batch() { txn_.end(); }
 
   // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
-  // the packet must be dropped (too short to answer, or itself a response). Must be called
+  // the packet must be dropped (too short to answer, itself a response, or over TCP with a
+  // question that cannot be read). Must be called
   // between begin_batch() and end_batch(). `remote` is the sender (needed for NOTIFY).
   size_t process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                  const sockaddr *remote = nullptr);
@@ -57,6 +61,9 @@ public:
 private:
   size_t respond(uint8_t *query_wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                  const sockaddr *remote);
+  size_t malformed(knot_pkt_t *query, int parsed, uint8_t *out, size_t out_cap, bool tcp);
+  size_t answer_query(const knot_pkt_t *query, knot_pkt_t *resp, knot_rrset_t *opt, bool tcp,
+                      bool trailing);
   uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
                   bool &not_authoritative);
   bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Serve worker: UDP batches and RFC 7766 TCP on one libuv loop (see worker.h).
+// Serve worker: its loop, and UDP batches (see worker.h; TCP is in worker_tcp.cc).
 #include "serve/worker.h"
 
 #include <netinet/in.h>
@@ -13,10 +13,8 @@
 namespace holdfast::serve {
 
 namespace {
-constexpr size_t kUdpMaxQuery = 4096;     // larger datagrams are not DNS queries we answer
-constexpr size_t kUdpMaxResponse = 4096;  // udp-max-payload is capped to this
-constexpr size_t kTcpMaxQueued = 1 << 20; // unsent answer bytes per TCP connection
-constexpr size_t kTcpMaxResponse = 65535; // RFC 1035 4.2.2: two-byte length prefix
+constexpr size_t kUdpMaxQuery = 4096;    // larger datagrams are not DNS queries we answer
+constexpr size_t kUdpMaxResponse = 4096; // udp-max-payload is capped to this
 constexpr size_t kCmsgSize = CMSG_SPACE(sizeof(in6_pktinfo)) > CMSG_SPACE(sizeof(in_pktinfo))
                                  ? CMSG_SPACE(sizeof(in6_pktinfo))
                                  : CMSG_SPACE(sizeof(in_pktinfo));
@@ -32,24 +30,14 @@ struct Worker::UdpSlot {
   iovec in_iov, out_iov;
 };
 
-struct Worker::TcpConn {
-  uv_tcp_t handle;
-  uv_timer_t idle;
-  Worker *worker;
-  std::vector<uint8_t> partial; // an incomplete frame carried over between reads
-  sockaddr_storage peer{};      // for NOTIFY
-  int open_handles = 2;
-  bool closing = false;
-  bool counted = false; // included in tcp_clients_
-  bool close_after_write = false;
-};
-
 Worker::Worker(store::Env &env, const ServeOptions &serve, const WorkerOptions &opts,
                std::vector<int> udp_fds, std::vector<int> tcp_fds)
     : env_(env), opts_(opts), qp_(std::make_unique<QueryProcessor>(env, serve)),
       udp_fds_(std::move(udp_fds)), tcp_fds_(std::move(tcp_fds)),
       slots_(std::make_unique<UdpSlot[]>(kBatch)), udp_out_(kBatch * kUdpMaxResponse),
-      tcp_read_buf_(65536 + 2), tcp_resp_(std::make_unique<uint8_t[]>(kTcpMaxResponse)) {
+      tcp_read_buf_(65536 + 2), tcp_resp_(std::make_unique<uint8_t[]>(kTcpMaxResponse)),
+      client_counts_(opts.client_counts ? opts.client_counts
+                                        : std::make_shared<TcpClientCounts>()) {
   uv_loop_init(&loop_);
   for (int fd : udp_fds_) {
     // Only a wildcard bind (0.0.0.0, ::) needs to learn each query's destination address to
@@ -99,8 +87,7 @@ void Worker::run() {
             return;
           }
           if (h->type == UV_TCP && h->data != nullptr) {
-            auto *conn = static_cast<TcpConn *>(h->data);
-            conn->worker->close_conn(conn);
+            static_cast<Worker *>(h->loop->data)->close_conn(static_cast<TcpConn *>(h->data));
           } else if (h->type == UV_TIMER) {
             // Closed together with its connection.
           } else if (h->type == UV_TCP) { // a listener
@@ -229,176 +216,6 @@ void Worker::drain_udp(int fd) {
     if (n < kBatch) {
       return;
     }
-  }
-}
-
-void Worker::accept_tcp(uv_stream_t *server) {
-  auto *conn = new TcpConn;
-  conn->worker = this;
-  uv_tcp_init(&loop_, &conn->handle);
-  uv_timer_init(&loop_, &conn->idle);
-  conn->handle.data = conn;
-  conn->idle.data = conn;
-  if (uv_accept(server, reinterpret_cast<uv_stream_t *>(&conn->handle)) != 0) {
-    close_conn(conn);
-    return;
-  }
-  ++tcp_clients_;
-  conn->counted = true;
-  if (tcp_clients_ > opts_.tcp_max_clients) {
-    counters_.tcp_refused.fetch_add(1, std::memory_order_relaxed);
-    close_conn(conn);
-    return;
-  }
-  counters_.tcp_connections.fetch_add(1, std::memory_order_relaxed);
-  uv_tcp_nodelay(&conn->handle, 1);
-  int peer_len = sizeof(conn->peer);
-  uv_tcp_getpeername(&conn->handle, reinterpret_cast<sockaddr *>(&conn->peer), &peer_len);
-  // Repeating timer restarted by every read: it fires only after a full idle period.
-  uv_timer_start(
-      &conn->idle,
-      [](uv_timer_t *t) {
-        auto *c = static_cast<TcpConn *>(t->data);
-        c->worker->close_conn(c);
-      },
-      opts_.tcp_idle_timeout_ms, opts_.tcp_idle_timeout_ms);
-  uv_read_start(
-      reinterpret_cast<uv_stream_t *>(&conn->handle),
-      [](uv_handle_t *h, size_t, uv_buf_t *buf) {
-        auto *c = static_cast<TcpConn *>(h->data);
-        buf->base = reinterpret_cast<char *>(c->worker->tcp_read_buf_.data());
-        buf->len = c->worker->tcp_read_buf_.size();
-      },
-      [](uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-        auto *c = static_cast<TcpConn *>(s->data);
-        c->worker->on_tcp_read(c, nread, buf);
-      });
-}
-
-void Worker::close_conn(TcpConn *conn) {
-  if (conn->closing) {
-    return;
-  }
-  conn->closing = true;
-  if (conn->counted) {
-    --tcp_clients_;
-  }
-  auto done = [](uv_handle_t *h) {
-    auto *c = static_cast<TcpConn *>(h->data);
-    if (--c->open_handles == 0) {
-      delete c; // freed only when both handles have closed (libuv's rule)
-    }
-  };
-  uv_timer_stop(&conn->idle);
-  uv_close(reinterpret_cast<uv_handle_t *>(&conn->idle), done);
-  uv_close(reinterpret_cast<uv_handle_t *>(&conn->handle), done);
-}
-
-void Worker::on_tcp_read(TcpConn *conn, ssize_t nread, const uv_buf_t *buf) {
-  if (nread < 0) {
-    close_conn(conn); // EOF or error
-    return;
-  }
-  if (nread == 0 || conn->closing) {
-    return;
-  }
-  uv_timer_again(&conn->idle);
-  const auto *data = reinterpret_cast<const uint8_t *>(buf->base);
-  size_t len = static_cast<size_t>(nread);
-  size_t consumed = 0;
-  tcp_out_.clear();
-  if (!qp_->begin_batch()) {
-    close_conn(conn);
-    return;
-  }
-  if (!conn->partial.empty()) {
-    conn->partial.insert(conn->partial.end(), data, data + len);
-    answer_frames(conn, conn->partial.data(), conn->partial.size(), consumed);
-    conn->partial.erase(conn->partial.begin(), conn->partial.begin() + consumed);
-  } else {
-    answer_frames(conn, data, len, consumed);
-    if (consumed < len) {
-      conn->partial.assign(data + consumed, data + len);
-    }
-  }
-  qp_->end_batch();
-  if (!tcp_out_.empty() && !conn->closing) {
-    send_tcp(conn, tcp_out_.data(), tcp_out_.size());
-  }
-  if (conn->close_after_write && !conn->closing) {
-    close_conn(conn); // uv_close lets queued writes fail; answers before the garbage were sent
-  }
-}
-
-// RFC 7766 8: each message is preceded by a two-byte length; several may arrive at once.
-void Worker::answer_frames(TcpConn *conn, const uint8_t *data, size_t len, size_t &consumed) {
-  while (len - consumed >= 2) {
-    size_t frame = (size_t{data[consumed]} << 8) | data[consumed + 1];
-    if (len - consumed < 2 + frame) {
-      return;
-    }
-    const uint8_t *msg = data + consumed + 2;
-    consumed += 2 + frame;
-    // Answered into a scratch buffer, then only the bytes produced are appended (growing
-    // tcp_out_ by a full frame first would zero 64 KiB for every query).
-    size_t n = qp_->process(msg, frame, tcp_resp_.get(), kTcpMaxResponse, true,
-                            reinterpret_cast<const sockaddr *>(&conn->peer));
-    counters_.tcp_queries.fetch_add(1, std::memory_order_relaxed);
-    if (qp_->last_malformed()) {
-      // A stream peer that sends garbage is not a DNS client: end the connection (as Knot DNS
-      // and NSD do) after the answers already produced.
-      conn->close_after_write = true;
-      consumed = len;
-      return;
-    }
-    if (n == 0) {
-      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    tcp_out_.push_back(static_cast<uint8_t>(n >> 8));
-    tcp_out_.push_back(static_cast<uint8_t>(n));
-    tcp_out_.insert(tcp_out_.end(), tcp_resp_.get(), tcp_resp_.get() + n);
-  }
-}
-
-void Worker::send_tcp(TcpConn *conn, const uint8_t *data, size_t len) {
-  auto *stream = reinterpret_cast<uv_stream_t *>(&conn->handle);
-  size_t done = 0;
-  // Fast path: the kernel takes it all now. Only when a write is already queued, or the socket
-  // is full, does the rest go through an owned buffer (libuv keeps queued writes in order).
-  if (uv_stream_get_write_queue_size(stream) == 0) {
-    uv_buf_t b = uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(data)),
-                             static_cast<unsigned>(len));
-    int r = uv_try_write(stream, &b, 1);
-    if (r > 0) {
-      done = static_cast<size_t>(r);
-    } else if (r != UV_EAGAIN) {
-      close_conn(conn);
-      return;
-    }
-  }
-  if (done == len) {
-    return;
-  }
-  // A client that pipelines queries but does not read its answers is cut off rather than
-  // allowed to pile up memory here.
-  if (uv_stream_get_write_queue_size(stream) > kTcpMaxQueued) {
-    close_conn(conn);
-    return;
-  }
-  struct Pending {
-    uv_write_t req;
-    std::vector<uint8_t> bytes;
-  };
-  auto *p = new Pending;
-  p->bytes.assign(data + done, data + len);
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char *>(p->bytes.data()),
-                           static_cast<unsigned>(p->bytes.size()));
-  p->req.data = p;
-  if (uv_write(&p->req, stream, &b, 1,
-               [](uv_write_t *req, int) { delete static_cast<Pending *>(req->data); }) != 0) {
-    delete p;
-    close_conn(conn);
   }
 }
 

@@ -507,5 +507,43 @@ TEST_F(ConfigTest, BadTransferBoundsAreErrors) {
              "server.transfers-per-master: expected a whole number, not a list or a mapping");
 }
 
+// Bounded TCP (serve/worker.h): the I/O deadline, the per-address limit, queries in flight.
+TEST_F(ConfigTest, BoundedTcpKeysAreParsedWithDefaults) {
+  auto d = load(kHead);
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_EQ(d->worker.tcp_io_timeout_ms, 5000u);
+  EXPECT_EQ(d->worker.tcp_max_clients_per_address, 64);
+  EXPECT_EQ(d->worker.tcp_max_inflight, 100);
+  auto r = load(std::string(kHead) + "  tcp-io-timeout: 1500ms\n"
+                                     "  tcp-max-clients-per-address: 0\n"
+                                     "  tcp-max-inflight: 16\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->worker.tcp_io_timeout_ms, 1500u);
+  EXPECT_EQ(r->worker.tcp_max_clients_per_address, 0); // no limit
+  EXPECT_EQ(r->worker.tcp_max_inflight, 16);
+}
+
+TEST_F(ConfigTest, BoundedTcpKeysOutOfRangeAreErrors) {
+  std::string e = error_of(std::string(kHead) + "  tcp-io-timeout: 0s\n"
+                                                "  tcp-max-clients-per-address: -1\n"
+                                                "  tcp-max-inflight: 0\n");
+  EXPECT_EQ(e, at(4) + "server.tcp-io-timeout: expected a duration like 5s or 500ms, got '0s'\n" +
+                   at(5) +
+                   "server.tcp-max-clients-per-address: expected a whole number from 0 to "
+                   "1000000, got '-1'\n" +
+                   at(6) +
+                   "server.tcp-max-inflight: expected a whole number from 1 to 65535, "
+                   "got '0'");
+}
+
+// RFC 8945 5.2: every key under keys: may sign queries, not only the masters' ones.
+TEST_F(ConfigTest, KeysAreKeptForSignedQueries) {
+  auto r = load(std::string(kHead) + "keys:\n  - id: query-key\n    algorithm: hmac-sha256\n"
+                                     "    secret: \"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\"\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->keys.size(), 1u);
+  EXPECT_EQ(r->keys[0]->name(), "query-key");
+}
+
 } // namespace
 } // namespace holdfast::daemon
