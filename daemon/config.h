@@ -36,6 +36,7 @@ struct Config {
   std::string log_level = "info";
   serve::ServeOptions serve;
   serve::WorkerOptions worker;
+  serve::RrlOptions rrl; // server.rrl; rate_limit 0: off
   std::vector<ZoneConfig> zones;
   // Every secondary zone's spec (the same objects as in `zones`).
   std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;

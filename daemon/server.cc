@@ -338,6 +338,7 @@ void warn_restart_only(const Config &a, const Config &b) {
                                            a.serve.nsid != b.serve.nsid},
       {"server.tcp-*", a.worker.tcp_idle_timeout_ms != b.worker.tcp_idle_timeout_ms ||
                            a.worker.tcp_max_clients != b.worker.tcp_max_clients},
+      {"server.rrl", a.rrl != b.rrl},
   };
   for (const auto &k : keys) {
     if (k.changed) {
@@ -411,6 +412,14 @@ int run_server(const Config &initial) {
   NotifyBridge notify_bridge(xfr_service->notify_rx());
   serve::ServeOptions serve_opts = cfg.serve;
   serve_opts.notify = &notify_bridge; // also when no zone is a secondary yet: a reload may add one
+  // One RRL table for every worker, allocated here once (outlives the workers declared below).
+  std::unique_ptr<serve::Rrl> rrl;
+  if (cfg.rrl.rate_limit > 0) {
+    rrl = std::make_unique<serve::Rrl>(cfg.rrl);
+    serve_opts.rrl = rrl.get();
+    spdlog::info("response rate limiting: {}/s per network and kind, slip {}, {} buckets",
+                 cfg.rrl.rate_limit, cfg.rrl.slip, cfg.rrl.table_size);
+  }
 
   auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {
