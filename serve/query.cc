@@ -180,8 +180,11 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   // libknot parses in place (it lowercases a copy of the qname but may touch the wire).
   std::memcpy(query_copy_, query, len);
   size_t n = respond(query_copy_, len, out, out_cap, tcp, remote);
-  if (opts_.rrl != nullptr && !tcp && remote != nullptr && n > 0) {
-    n = rate_limit(out, n, remote); // TCP is never limited: its source cannot be spoofed
+  // TCP is never limited (its source cannot be spoofed), nor NOTIFY (a master's, answered
+  // with a message no larger than its own: nothing to amplify), as BIND limits only queries.
+  if (opts_.rrl != nullptr && !tcp && remote != nullptr && n > 0 &&
+      knot_wire_get_opcode(out) != KNOT_OPCODE_NOTIFY) {
+    n = rate_limit(out, n, remote);
   }
   arena_.reset();
   if (n >= KNOT_WIRE_HEADER_SIZE) {

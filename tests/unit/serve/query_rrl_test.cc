@@ -32,8 +32,9 @@ protected:
     inet_pton(AF_INET, "192.0.2.33", &client_.sin_addr);
   }
   // One UDP (or TCP) query from client_; the raw reply, empty when dropped.
-  std::vector<uint8_t> send(const std::string &qname, uint16_t qtype, bool tcp = false) {
-    auto q = make_query(qname, qtype);
+  std::vector<uint8_t> send(const std::string &qname, uint16_t qtype, bool tcp = false,
+                            QueryOptions o = {}) {
+    auto q = make_query(qname, qtype, o);
     EXPECT_TRUE(qp_->begin_batch());
     size_t n = qp_->process(q.data(), q.size(), out_, sizeof(out_), tcp,
                             reinterpret_cast<const sockaddr *>(&client_));
@@ -101,6 +102,19 @@ TEST_F(QueryRrlTest, TcpIsNeverLimited) {
   for (int i = 0; i < 50; ++i) {
     auto r = send("www.example.", KNOT_RRTYPE_A, true);
     ASSERT_FALSE(r.empty());
+    EXPECT_FALSE(knot_wire_get_tc(r.data()));
+  }
+  EXPECT_EQ(qp_->counters().rrl_limited.load(), 0u);
+}
+
+// A NOTIFY's answer is no larger than the NOTIFY: nothing to amplify, and a master that sends
+// many (one per zone) must not see them dropped.
+TEST_F(QueryRrlTest, NotifyIsNotLimited) {
+  QueryOptions notify;
+  notify.opcode = KNOT_OPCODE_NOTIFY;
+  for (int i = 0; i < 50; ++i) {
+    auto r = send("example.", KNOT_RRTYPE_SOA, false, notify);
+    ASSERT_FALSE(r.empty()) << i;
     EXPECT_FALSE(knot_wire_get_tc(r.data()));
   }
   EXPECT_EQ(qp_->counters().rrl_limited.load(), 0u);
