@@ -8,7 +8,7 @@
 // One fixed table, allocated at start and shared by every worker: each bucket is one 64-bit
 // word updated lock-free (relaxed compare-and-swap), holding a 16-bit tag of the key and a GCRA
 // "theoretical arrival time" in ticks of 1/rate s (a token bucket with one number of state). A
-// key is hashed (SipHash-2-4, a per-process random key) to its bucket; another key in the same
+// key is hashed (SipHash-1-3, a per-process random key) to its bucket; another key in the same
 // bucket takes it over. No lock, no allocation on the query path.
 #pragma once
 
@@ -78,7 +78,11 @@ private:
   uint64_t key_[2];
   uint64_t burst_; // ticks a bucket may run ahead of now: rate x window
   int64_t start_ns_;
-  std::unique_ptr<std::atomic<uint64_t>[]> table_;
+  struct Unmap {
+    size_t bytes;
+    void operator()(std::atomic<uint64_t> *p) const;
+  };
+  std::unique_ptr<std::atomic<uint64_t>[], Unmap> table_;
 };
 
 } // namespace holdfast::serve
