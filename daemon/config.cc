@@ -145,14 +145,58 @@ std::string resolve_path(const std::string &base_dir, const std::string &p) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
+// server.rrl: response rate limiting (serve/rrl.h), Knot DNS's knobs.
+void load_rrl(const YAML::Node &n, serve::RrlOptions &rrl, Errors &errs) {
+  if (!n.IsMap()) {
+    errs.add(n, "server.rrl", "expected a mapping (rate-limit: ..., slip: ...)");
+    return;
+  }
+  check_keys(n, {"rate-limit", "slip", "ipv4-prefix", "ipv6-prefix", "table-size", "exempt"},
+             "server.rrl", errs);
+  const struct {
+    const char *key;
+    uint32_t min, max, *out;
+  } numbers[] = {{"rate-limit", 0, 1000000, &rrl.rate_limit},
+                 {"slip", 0, 100, &rrl.slip},
+                 {"table-size", 1, 1u << 26, &rrl.table_size}};
+  for (const auto &k : numbers) {
+    if (auto v = n[k.key]) {
+      get_uint<uint32_t>(v, std::string("server.rrl.") + k.key, k.min, k.max, *k.out, errs);
+    }
+  }
+  if (auto v = n["ipv4-prefix"]) {
+    get_uint<uint8_t>(v, "server.rrl.ipv4-prefix", 0, 32, rrl.ipv4_prefix, errs);
+  }
+  if (auto v = n["ipv6-prefix"]) {
+    get_uint<uint8_t>(v, "server.rrl.ipv6-prefix", 0, 128, rrl.ipv6_prefix, errs);
+  }
+  if (auto e = n["exempt"]) {
+    if (!e.IsSequence()) {
+      errs.add(e, "server.rrl.exempt", "expected a list of prefixes like 192.0.2.0/24");
+      return;
+    }
+    for (const auto &item : e) {
+      auto p = serve::parse_prefix(item.IsScalar() ? item.as<std::string>() : "");
+      if (!p) {
+        errs.add(item, "server.rrl.exempt", p.error());
+      } else {
+        rrl.exempt.push_back(*p);
+      }
+    }
+  }
+}
+
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
               "tcp-idle-timeout", "tcp-max-clients", "tcp-io-timeout",
               "tcp-max-clients-per-address", "tcp-max-inflight", "http", "http-token", "user",
               "soa-timeout", "transfer-idle-timeout", "transfer-timeout", "transfers",
-              "transfers-per-master"},
+              "transfers-per-master", "rrl"},
              "server", errs);
+  if (auto r = n["rrl"]) {
+    load_rrl(r, cfg.rrl, errs);
+  }
   if (auto l = n["listen"]) {
     if (!l.IsSequence()) {
       errs.add(l, "server.listen", "expected a list of address@port");

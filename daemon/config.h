@@ -39,6 +39,7 @@ struct Config {
   serve::WorkerOptions worker;
   xfr::Limits xfr; // server.soa-timeout, transfer-*-timeout, transfers, transfers-per-master
   std::vector<std::shared_ptr<const TsigKey>> keys; // `keys:`, for masters and signed queries
+  serve::RrlOptions rrl; // server.rrl; rate_limit 0: off
   std::vector<ZoneConfig> zones;
   // Every secondary zone's spec (the same objects as in `zones`).
   std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;

@@ -347,6 +347,7 @@ void warn_restart_only(const Config &a, const Config &b) {
            a.worker.tcp_io_timeout_ms != b.worker.tcp_io_timeout_ms ||
            a.worker.tcp_max_clients_per_address != b.worker.tcp_max_clients_per_address ||
            a.worker.tcp_max_inflight != b.worker.tcp_max_inflight},
+      {"server.rrl", a.rrl != b.rrl},
   };
   for (const auto &k : keys) {
     if (k.changed) {
@@ -426,6 +427,14 @@ int run_server(const Config &initial) {
   serve::TsigKeyring keyring(cfg.keys); // signed queries (RFC 8945 5.2); a reload swaps the set
   serve_opts.keys = &keyring;
   rt.keyring = &keyring;
+  // One RRL table for every worker, allocated here once (outlives the workers declared below).
+  std::unique_ptr<serve::Rrl> rrl;
+  if (cfg.rrl.rate_limit > 0) {
+    rrl = std::make_unique<serve::Rrl>(cfg.rrl);
+    serve_opts.rrl = rrl.get();
+    spdlog::info("response rate limiting: {}/s per network and kind, slip {}, {} buckets",
+                 cfg.rrl.rate_limit, cfg.rrl.slip, cfg.rrl.table_size);
+  }
 
   auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {

@@ -137,6 +137,8 @@ ServerStatus StatusSource::server() {
     s.tcp_paused += c.tcp_paused;
     const auto &q = w->query_counters();
     s.truncated += q.truncated;
+    s.rrl_limited += q.rrl_limited;
+    s.rrl_slipped += q.rrl_slipped;
     for (size_t i = 0; i < serve::QueryCounters::kRcodes; ++i) {
       s.rcode[i] += q.rcode[i];
     }

@@ -41,6 +41,7 @@ struct ZoneStatus {
 struct ServerStatus {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0, truncated = 0;
   uint64_t tcp_refused = 0, tcp_timeouts = 0, tcp_paused = 0; // bounded TCP (serve/worker.h)
+  uint64_t rrl_limited = 0, rrl_slipped = 0;
   uint64_t rcode[serve::QueryCounters::kRcodes] = {};
   uint64_t qtype[256] = {};
   uint64_t qtype_other = 0;

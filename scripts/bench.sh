@@ -49,6 +49,9 @@ usage: scripts/bench.sh [options]
   --udp-load C,Q      dnsperf clients,outstanding for UDP (default 4,200)
   --tcp-load C,Q      dnsperf clients,outstanding for TCP (default 32,500)
   --results FILE      also copy the raw per-run results there
+  --rrl               also run holdfast with response rate limiting on (server.rrl at a rate
+                      no client reaches) in the throughput rounds, as server holdfast-rrl, and
+                      print its UDP CPU per query over plain holdfast's (goal <= 1.05x)
   --keep              keep the temp dir (configs, logs, dnsperf output)
   -h, --help          this text
 EOF
@@ -62,7 +65,7 @@ TOOL=("$PY" "$HERE/benchtool.py")
 rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0 xfr=1 xfr_rounds=2 xfr_changes=5
 servers="knotd,nsd,holdfast" holdfast="$REPO/build/holdfast" results_copy=""
 plain=1 dnssec=1 dnssec_modes="nsec3" sign_cache="${XDG_CACHE_HOME:-$HOME/.cache}/holdfast-bench"
-server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500"
+server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500" rrl=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift ;;
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
     --udp-load) udp_load="$2"; shift ;;
     --tcp-load) tcp_load="$2"; shift ;;
     --results) results_copy="$2"; shift ;;
+    --rrl) rrl=1 ;;
     --keep) keep=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -193,6 +197,13 @@ for s in "${want[@]}"; do
     *) die "unknown server $s" ;;
   esac
 done
+if [ "$rrl" = 1 ]; then
+  if [[ " ${active[*]} " == *" holdfast "* ]]; then
+    active+=(holdfast-rrl)
+  else
+    note holdfast-rrl "skipped: --rrl needs holdfast among the servers"
+  fi
+fi
 [ ${#active[@]} -gt 0 ] || die "no server to benchmark"
 
 # --- zones ---------------------------------------------------------------------------------------
@@ -300,6 +311,14 @@ zones:
     file: $zone
 EOF
   CMD=("$holdfast" run -c "$dir/holdfast.yaml")
+}
+
+# The same holdfast with response rate limiting on, at a rate no client reaches (dnsperf's
+# NXDOMAINs all count against one zone): what the shared table costs per query when nobody is
+# limited. Only in the throughput rounds.
+conf_holdfast_rrl() {
+  conf_holdfast "$@"
+  sed -i 's/^  workers: 1$/  workers: 1\n  rrl: {rate-limit: 1000000, slip: 2}/' "$1/holdfast.yaml"
 }
 
 # --- process control -----------------------------------------------------------------------------
@@ -437,6 +456,7 @@ if [ "$dnssec" = 1 ]; then
     done
     log "signed round $((r + 1))/$rounds: ${order[*]} (${modes[*]})"
     for s in "${order[@]}"; do
+      [ "$s" = holdfast-rrl ] && continue
       for m in "${modes[@]}"; do
         [[ "$failed" == *" $s-$m "* ]] && continue
         kind=""
@@ -484,7 +504,7 @@ fi
 # --- memory and restart with the big zone --------------------------------------------------------
 if [ "$big" = 1 ]; then
   for s in "${active[@]}"; do
-    [[ "$failed" == *" $s "* ]] && continue
+    [[ "$failed" == *" $s "* || "$s" == holdfast-rrl ]] && continue
     dir="$T/$s-big"
     log "$s: loading the $records-record zone"
     if ! start_server "$s" "$dir" "$DATA/big.zone" start_1m_load; then
@@ -515,7 +535,8 @@ report_servers=$(IFS=,; echo "${active[*]}")
 # xfr_bench.py runs its own master (pinned to the client core) and secondaries (server core), one
 # at a time; its table is printed after the report. It appends its raw lines to $RESULTS.
 if [ "$xfr" = 1 ]; then
-  xfr_args=(--servers "$report_servers" --rounds "$xfr_rounds" --changes "$xfr_changes"
+  xfr_args=(--servers "${report_servers/,holdfast-rrl/}"   # (rrl: throughput rounds only)
+            --rounds "$xfr_rounds" --changes "$xfr_changes"
             --server-cpu "$server_cpu" --master-cpu "$client_cpu" --workdir "$T/xfr"
             --results "$RESULTS")
   if [ -f "$DATA/big.zone" ]; then

@@ -406,6 +406,8 @@ void answer(store::Reader &reader, const store::ZoneHandle &zone, const Question
   plan.aa = true;
   plan.rcode = KNOT_RCODE_NOERROR;
   resolve(c, Name{q.wire_qname, KNOT_WIRE_HEADER_SIZE});
+  plan.apex = zone.apex;
+  plan.wildcard = c.wildcard_count > 0;
   if (c.dnssec && plan.rcode != KNOT_RCODE_SERVFAIL) {
     add_denial(c);
   }

@@ -31,6 +31,8 @@ struct Plan {
   static constexpr int kMax = 64; // RRsets per section, RRSIGs included
   uint8_t rcode = 0;              // KNOT_RCODE_*
   bool aa = false;
+  bool wildcard = false;              // synthesized from a wildcard (RFC 4592)
+  const knot_dname_t *apex = nullptr; // the zone that answered
   PlanRR rrs[3][kMax];
   uint8_t count[3] = {0, 0, 0};
 

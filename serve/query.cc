@@ -130,6 +130,43 @@ void encode(knot_pkt_t *resp, const Plan &plan) {
   }
 }
 
+// The RRL key of a response, as Knot DNS builds it: answers and NODATA count against the
+// question name; NXDOMAIN, errors and wildcard answers against the zone (a flood of random
+// names shares one budget); a referral against its delegation point (BIND does the same).
+void rrl_class(const knot_pkt_t *query, const Plan &plan, uint16_t rcode, RrlKind &kind,
+               const uint8_t *&name) {
+  static const uint8_t kRoot[1] = {0};
+  const uint8_t *zone = plan.apex != nullptr ? plan.apex : kRoot;
+  const auto &auth = plan.rrs[static_cast<size_t>(Section::kAuthority)];
+  bool answers = plan.count[static_cast<size_t>(Section::kAnswer)] > 0;
+  if (rcode != KNOT_RCODE_NOERROR) {
+    kind = rcode == KNOT_RCODE_NXDOMAIN ? RrlKind::kNxdomain : RrlKind::kError;
+    name = zone;
+  } else if (!answers && !plan.aa && plan.count[static_cast<size_t>(Section::kAuthority)] > 0 &&
+             auth[0].rr.type == KNOT_RRTYPE_NS) {
+    kind = RrlKind::kReferral;
+    name = auth[0].rr.owner;
+  } else {
+    kind = answers ? RrlKind::kAnswer : RrlKind::kNodata;
+    name = plan.wildcard ? zone : knot_pkt_qname(query);
+  }
+}
+
+// A slipped response (RFC 1035 4.1.1 TC): the header and the question only, so that a real
+// client retries over TCP while a spoofed victim gets nothing larger than the query.
+size_t slip(uint8_t *out, size_t len) {
+  size_t size = KNOT_WIRE_HEADER_SIZE;
+  if (knot_wire_get_qdcount(out) == 1) {
+    int qname = knot_dname_wire_check(out + size, out + len, nullptr);
+    size = qname > 0 ? size + static_cast<size_t>(qname) + 4 : size;
+  }
+  knot_wire_set_ancount(out, 0);
+  knot_wire_set_nscount(out, 0);
+  knot_wire_set_arcount(out, 0);
+  knot_wire_set_tc(out);
+  return std::min(size, len);
+}
+
 } // namespace
 
 QueryProcessor::QueryProcessor(store::Env &env, const ServeOptions &opts)
@@ -144,6 +181,12 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   // libknot parses in place (it lowercases a copy of the qname but may touch the wire).
   std::memcpy(query_copy_, query, len);
   size_t n = respond(query_copy_, len, out, out_cap, tcp, remote);
+  // TCP is never limited (its source cannot be spoofed), nor NOTIFY (a master's, answered
+  // with a message no larger than its own: nothing to amplify), as BIND limits only queries.
+  if (opts_.rrl != nullptr && !tcp && remote != nullptr && n > 0 &&
+      knot_wire_get_opcode(out) != KNOT_OPCODE_NOTIFY) {
+    n = rate_limit(out, n, remote);
+  }
   arena_.reset();
   if (n >= KNOT_WIRE_HEADER_SIZE) {
     // The header's RCODE (an extended one, BADVERS, is counted by respond() as it knows it).
@@ -156,6 +199,21 @@ size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, s
   }
   counted_ = false;
   return n;
+}
+
+size_t QueryProcessor::rate_limit(uint8_t *out, size_t len, const sockaddr *remote) {
+  switch (opts_.rrl->decide(remote, rrl_kind_, rrl_name_, rrl_now_, rrl_limited_)) {
+  case RrlVerdict::kPass:
+    return len;
+  case RrlVerdict::kSlip:
+    bump(counters_.rrl_limited);
+    bump(counters_.rrl_slipped);
+    return slip(out, len);
+  case RrlVerdict::kDrop:
+    bump(counters_.rrl_limited);
+    return 0;
+  }
+  return len;
 }
 
 // The one place where opcode, class and type decide what a query gets (STYLE.md 2). Fills
@@ -225,6 +283,8 @@ bool QueryProcessor::make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_m
 size_t QueryProcessor::respond(uint8_t *wire, size_t len, uint8_t *out, size_t out_cap, bool tcp,
                                const sockaddr *remote) {
   knot_mm_t *mm = arena_.mm();
+  rrl_kind_ = RrlKind::kError; // until the question is answered (any zone's budget: the root)
+  rrl_name_ = nullptr;
   knot_pkt_t *query = knot_pkt_new(wire, static_cast<uint16_t>(len), mm);
   if (query == nullptr) {
     return header_error(wire, out, KNOT_RCODE_SERVFAIL);
@@ -314,6 +374,10 @@ size_t QueryProcessor::answer_query(const knot_pkt_t *query, knot_pkt_t *resp, k
   if (!is_signed || tsig.error == 0) {
     rcode = decide(query, tcp, trailing, plan, not_authoritative);
   }
+  if (opts_.rrl != nullptr) {
+    rrl_class(query, plan, rcode, rrl_kind_, rrl_name_);
+  }
+
   if (plan.aa) {
     knot_wire_set_aa(resp->wire);
   }

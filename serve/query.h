@@ -12,6 +12,7 @@
 
 #include "common/arena.h"
 #include "common/knot.h"
+#include "serve/rrl.h"
 #include "store/env.h"
 #include "store/reader.h"
 
@@ -29,6 +30,7 @@ struct ServeOptions {
   NotifyHandler *notify = nullptr; // NOTIFY intake (set by the daemon); none: NOTAUTH
   // Keys that signed queries are checked against (set by the daemon); none: every key BADKEY.
   const TsigKeyring *keys = nullptr;
+  const Rrl *rrl = nullptr;        // UDP response rate limiting (set by the daemon when on)
 };
 
 // What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).
@@ -38,6 +40,8 @@ struct QueryCounters {
   std::atomic<uint64_t> qtype[256]{}; // QTYPE < 256; the rest in qtype_other
   std::atomic<uint64_t> qtype_other{0};
   std::atomic<uint64_t> truncated{0};
+  std::atomic<uint64_t> rrl_limited{0}; // over the rate limit: dropped or slipped
+  std::atomic<uint64_t> rrl_slipped{0}; // of those, sent truncated
 };
 
 class QueryProcessor {
@@ -45,7 +49,13 @@ public:
   QueryProcessor(store::Env &env, const ServeOptions &opts);
 
   // Read transaction around a batch of queries: never held while waiting for packets.
-  [[nodiscard]] bool begin_batch() { return txn_.begin(); }
+  // The RRL clock is read here too: once per batch, not per query.
+  [[nodiscard]] bool begin_batch() {
+    if (opts_.rrl != nullptr) {
+      rrl_now_ = opts_.rrl->now();
+    }
+    return txn_.begin();
+  }
   void end_batch() { txn_.end(); }
 
   // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
@@ -67,6 +77,7 @@ private:
   uint16_t decide(const knot_pkt_t *query, bool tcp, bool trailing, Plan &plan,
                   bool &not_authoritative);
   bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);
+  size_t rate_limit(uint8_t *out, size_t len, const sockaddr *remote);
 
   ServeOptions opts_;
   Arena arena_;
@@ -75,6 +86,11 @@ private:
   bool malformed_ = false;
   bool counted_ = false; // respond() counted this answer's RCODE itself
   QueryCounters counters_;
+  // RRL: what the last response was (set by respond()), the batch's clock, limited so far.
+  RrlKind rrl_kind_ = RrlKind::kError;
+  const uint8_t *rrl_name_ = nullptr;
+  uint64_t rrl_now_ = 0;
+  uint32_t rrl_limited_ = 0;
   uint8_t query_copy_[65535];
 };
 

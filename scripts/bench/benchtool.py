@@ -339,6 +339,7 @@ def plain_report(rows, servers, out):
             fmt(float(fa) if fa else None, ".3f"),
         ])
     out += align([head] + table)
+    rrl_line(rows, out)
 
     # Details: what makes the headline numbers trustworthy (or not).
     out.append("")
@@ -399,6 +400,23 @@ def plain_report(rows, servers, out):
             elif codes and rcode_differs(ref[1], rcode_mix(codes)):
                 flag = f"   <-- differs from {ref[0]}: check answers before trusting the speed"
             out.append(f"{s:<9} {proto}  {codes or '-'}{flag}")
+
+
+def rrl_line(rows, out):
+    """--rrl: UDP CPU per query of holdfast with server.rrl on (nobody over the limit) over
+    holdfast without it, per round (the two run back to back) and of the medians."""
+    def by_round(server):
+        return {kv.get("round"): float(kv["us_per_q"]) for s, k, kv in rows
+                if s == server and k == "udp" and "us_per_q" in kv}
+    on, off = by_round("holdfast-rrl"), by_round("holdfast")
+    rounds = [r for r in on if r in off and off[r] > 0]
+    if not rounds:
+        return
+    ratios = [on[r] / off[r] for r in rounds]
+    med = statistics.median(on.values()) / statistics.median(off.values())
+    verdict = "met" if med <= 1.05 else "NOT met"
+    out.append(f"# holdfast rrl: UDP us/q with server.rrl on / off = {med:.3f}x (medians; by "
+               f"round {'/'.join(f'{x:.3f}' for x in ratios)}); goal <= 1.05x: {verdict}")
 
 
 def dnssec_report(rows, servers, mode, out):

@@ -183,6 +183,57 @@ TEST_F(ConfigTest, NumbersOutOfRangeAreErrors) {
                    "server.tcp-max-clients: expected a whole number from 1 to 1000000, got 'many'");
 }
 
+TEST_F(ConfigTest, RrlIsOffByDefaultAndTakesKnotsKnobs) {
+  auto off = load("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n");
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_EQ(off->rrl.rate_limit, 0u); // no rrl block: off
+  EXPECT_EQ(off->rrl.slip, 2u);
+  EXPECT_EQ(off->rrl.ipv4_prefix, 24);
+  EXPECT_EQ(off->rrl.ipv6_prefix, 56);
+  EXPECT_EQ(off->rrl.table_size, 393241u);
+  auto r = load("server:\n"
+                "  listen: [\"127.0.0.1\"]\n"
+                "  storage: s\n"
+                "  rrl:\n"
+                "    rate-limit: 20\n"
+                "    slip: 0\n"
+                "    ipv4-prefix: 32\n"
+                "    ipv6-prefix: 64\n"
+                "    table-size: 1000\n"
+                "    exempt: [\"127.0.0.0/8\", \"2001:db8::/32\"]\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->rrl.rate_limit, 20u);
+  EXPECT_EQ(r->rrl.slip, 0u);
+  EXPECT_EQ(r->rrl.ipv4_prefix, 32);
+  EXPECT_EQ(r->rrl.ipv6_prefix, 64);
+  EXPECT_EQ(r->rrl.table_size, 1000u);
+  ASSERT_EQ(r->rrl.exempt.size(), 2u);
+  EXPECT_EQ(r->rrl.exempt[0], *serve::parse_prefix("127.0.0.0/8"));
+  EXPECT_EQ(r->rrl.exempt[1].family, AF_INET6);
+  EXPECT_EQ(r->rrl.exempt[1].len, 32);
+}
+
+TEST_F(ConfigTest, RrlErrorsNameTheKey) {
+  std::string e = error_of("server:\n"
+                           "  listen: [\"127.0.0.1\"]\n"
+                           "  storage: s\n"
+                           "  rrl:\n"
+                           "    rate-limit: -1\n"
+                           "    slip: 101\n"
+                           "    ipv6-prefix: 129\n"
+                           "    exempt: [\"10.0.0.0/8\", \"10.0.0.0/40\", \"nowhere\"]\n"
+                           "    whitelist: []\n");
+  EXPECT_EQ(
+      e, at(9) + "server.rrl.whitelist: unknown key\n" + at(5) +
+             "server.rrl.rate-limit: expected a whole number from 0 to 1000000, got '-1'\n" +
+             at(6) + "server.rrl.slip: expected a whole number from 0 to 100, got '101'\n" + at(7) +
+             "server.rrl.ipv6-prefix: expected a whole number from 0 to 128, got '129'\n" + at(8) +
+             "server.rrl.exempt: '10.0.0.0/40': prefix length must be 0 to 32\n" + at(8) +
+             "server.rrl.exempt: 'nowhere' is not an address or prefix like 192.0.2.0/24");
+  EXPECT_EQ(error_of("server:\n  listen: [\"127.0.0.1\"]\n  storage: s\n  rrl: 20\n"),
+            at(4) + "server.rrl: expected a mapping (rate-limit: ..., slip: ...)");
+}
+
 TEST_F(ConfigTest, DuplicateZoneIsAnError) {
   std::string e = error_of("server:\n"
                            "  listen: [\"127.0.0.1\"]\n"
