@@ -100,9 +100,14 @@ Status SnapshotWriter::register_id(MDB_txn *txn) {
 }
 
 SnapshotWriter::~SnapshotWriter() {
-  if (!done_) {
-    abort();
+  if (done_) {
+    return;
   }
+  if (shared_ == nullptr && !env_.may_write()) {
+    abandon();
+    return;
+  }
+  abort();
 }
 
 Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
@@ -134,7 +139,7 @@ Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rc
   }
   offsets_.push_back(static_cast<uint32_t>(at));
   ++total_records_;
-  if (staged_.size() >= flush_bytes_) {
+  if (auto_flush_ && flush_due()) {
     return flush();
   }
   return Ok{};

@@ -55,6 +55,8 @@ class SnapshotWriter {
 public:
   static Result<std::unique_ptr<SnapshotWriter>>
   begin(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared = nullptr);
+  // Aborts an unfinished snapshot; off the writer thread (a transfer cancelled at shutdown) it
+  // abandons it instead, for the next start's garbage collection.
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter &) = delete;
   SnapshotWriter &operator=(const SnapshotWriter &) = delete;
@@ -65,6 +67,8 @@ public:
   // Adds every record of an RRset.
   Status add(const knot_rrset_t &rrset);
   size_t staged_records() const { return total_records_; }
+  // Published, aborted or abandoned: nothing left to clean up.
+  bool done() const { return done_; }
 
   [[nodiscard]] Result<Published> publish();
   // Discards the snapshot now (deleting what was written).
@@ -77,10 +81,15 @@ public:
 
   // Staging bound before a flush; tests lower it to exercise the multi-flush path.
   void set_flush_bytes(size_t bytes) { flush_bytes_ = bytes; }
+  // Off: add() only stages, and the caller calls flush() (on the writer thread) once
+  // flush_due() says the bound is reached. A transfer stages on the control loop this way.
+  void set_auto_flush(bool on) { auto_flush_ = on; }
+  bool flush_due() const { return staged_.size() >= flush_bytes_; }
+  // Writes what is staged into the snapshot (own write transactions, growing the map).
+  Status flush();
 
 private:
   SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared);
-  Status flush();
   // Writes the staged records into `txn` (allocating the snapshot id on first use).
   Status write_staged(MDB_txn *txn, bool &map_full);
   Status register_id(MDB_txn *txn);
@@ -98,6 +107,7 @@ private:
   size_t flush_bytes_ = size_t{256} << 20;
   size_t total_records_ = 0;
   bool flushed_any_ = false;
+  bool auto_flush_ = true;
   bool done_ = false;
 };
 

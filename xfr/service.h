@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "store/env.h"
+#include "store/writer_thread.h"
 #include "xfr/events.h"
 #include "xfr/notify_rx.h"
 #include "xfr/spec.h"
@@ -25,7 +26,9 @@ public:
   // Zone operations (SOA check + transfer) in flight at once; the others wait their turn.
   static constexpr size_t kMaxInflight = 64;
 
-  Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones);
+  // The store is written through `writer` only (snapshot flushes and publishes).
+  Service(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
+          std::vector<std::shared_ptr<const ZoneSpec>> zones);
   ~Service();
   Service(const Service &) = delete;
   Service &operator=(const Service &) = delete;
@@ -68,6 +71,7 @@ private:
   EventQueue queue_;
   NotifyRx notify_rx_;
   store::Env &env_;
+  store::WriterThread &writer_;
   mutable std::mutex mu_; // controllers_ changes on the loop, is read from HTTP threads
   std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> controllers_;
   std::vector<std::unique_ptr<ZoneController>> retired_; // stopped, waiting for their close

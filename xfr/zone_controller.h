@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "store/env.h"
+#include "store/writer_thread.h"
 #include "xfr/spec.h"
 #include "xfr/throttle.h"
 #include "xfr/transport.h"
@@ -61,8 +62,9 @@ private:
 
 class ZoneController {
 public:
-  ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec,
-                 Throttle &throttle);
+  // Snapshot flushes and publishes run on `writer`; their completions come back on the loop.
+  ZoneController(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
+                 std::shared_ptr<const ZoneSpec> spec, Throttle &throttle);
   ~ZoneController();
   ZoneController(const ZoneController &) = delete;
   ZoneController &operator=(const ZoneController &) = delete;
@@ -98,6 +100,11 @@ private:
   void next_remote_or_retry(const std::string &why);
   void begin_transfer(bool ixfr);
   void on_transfer_end(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job);
+  // Records staged beyond the bound go to the writer; the master is not read meanwhile.
+  void flush_staged(std::shared_ptr<void> job);
+  // After the publish (on the writer thread) or a failure: counters, log, next timer.
+  void finish_transfer(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job,
+                       const Result<store::Published> &pub);
   void done(bool ok);
   void set_state(State s) {
     state_ = s;
@@ -107,6 +114,9 @@ private:
 
   uv_loop_t *loop_;
   store::Env &env_;
+  store::WriterThread &writer_;
+  // False once stopped: a writer completion arriving later must not touch a freed controller.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::shared_ptr<const ZoneSpec> spec_;
   std::vector<Remote> remotes_;
   size_t remote_ = 0;
