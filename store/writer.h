@@ -51,6 +51,13 @@ struct Published {
   bool zonemd_verified = false; // the zone's ZONEMD digest was checked and matched
 };
 
+// Records staged by add(), taken out to be written by another thread (SnapshotWriter::flush).
+struct StagedBatch {
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> offsets;
+  size_t size() const { return bytes.size(); }
+};
+
 class SnapshotWriter {
 public:
   static Result<std::unique_ptr<SnapshotWriter>>
@@ -87,11 +94,20 @@ public:
   bool flush_due() const { return staged_.size() >= flush_bytes_; }
   // Writes what is staged into the snapshot (own write transactions, growing the map).
   Status flush();
+  // Double buffering for a transfer: the control loop takes the staged records out and goes on
+  // staging while the writer thread writes the batch with flush(batch). Batches are written in
+  // the order taken; after a failed one every later flush and publish() fail with its error.
+  StagedBatch take_staged();
+  Status flush(StagedBatch &batch);
 
 private:
   SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared);
   // Writes the staged records into `txn` (allocating the snapshot id on first use).
   Status write_staged(MDB_txn *txn, bool &map_full);
+  Status write_batch(MDB_txn *txn, const std::vector<uint8_t> &bytes,
+                     std::vector<uint32_t> &offsets, bool &map_full);
+  // Own write transactions, growing the map and retrying on MDB_MAP_FULL.
+  Status flush_batch(const std::vector<uint8_t> &bytes, std::vector<uint32_t> &offsets);
   Status register_id(MDB_txn *txn);
   // Flags, empty non-terminals, checks and the flip of the zone record, inside `txn`.
   Status finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full);
@@ -108,6 +124,7 @@ private:
   size_t total_records_ = 0;
   bool flushed_any_ = false;
   bool auto_flush_ = true;
+  std::string failed_; // a batch that could not be written (writer thread)
   bool done_ = false;
 };
 

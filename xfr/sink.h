@@ -59,6 +59,9 @@ public:
   // The staging bound is reached: flush() (writer thread) before adding more.
   bool flush_due() const { return writer_->flush_due(); }
   Status flush() { return writer_->flush(); }
+  // Double buffering (see SnapshotWriter::take_staged): loop thread, then writer thread.
+  store::StagedBatch take_staged() { return writer_->take_staged(); }
+  Status flush(store::StagedBatch &batch) { return writer_->flush(batch); }
   // Deletes what was written of an unfinished snapshot (writer thread).
   void discard() {
     if (!writer_->done()) {

@@ -22,8 +22,13 @@ namespace {
 
 constexpr uint64_t kSoaTimeoutMs = 2000;
 constexpr uint64_t kTransferIdleMs = 10000; // per message: a big zone may take long in total
-// Staging bound of a transfer: beyond it, records are flushed into the snapshot being built.
-constexpr size_t kTransferStagingBytes = size_t{64} << 20;
+// Staging bound of a transfer: beyond it, the records staged go to the writer thread as a batch
+// and staging goes on into a fresh buffer. With at most kMaxQueuedBatches waiting for the
+// writer, a transfer holds at most 64 MiB of records; past that the master is not read until
+// the writer took a batch (a master's own I/O timeout must not see a long pause just because the
+// writer is busy with another zone).
+constexpr size_t kTransferStagingBytes = size_t{16} << 20;
+constexpr int kMaxQueuedBatches = 3;
 
 struct PktFree {
   void operator()(knot_pkt_t *p) const { knot_pkt_free(p); }
@@ -56,6 +61,9 @@ struct TransferJob {
   uint16_t id = 0;
   uint16_t qtype = 0;
   bool first = true;
+  bool ended = false;  // the exchange ended: a flush completing later must not touch inflight_
+  bool paused = false; // reading from the master stopped: kMaxQueuedBatches are queued
+  int batches_queued = 0;
   uint64_t bytes = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
@@ -392,16 +400,27 @@ void ZoneController::begin_transfer(bool ixfr) {
 
 void ZoneController::flush_staged(std::shared_ptr<void> job_ptr) {
   auto *job = static_cast<TransferJob *>(job_ptr.get());
-  inflight_->pause(); // backpressure: nothing more is staged until the writer took this batch
+  if (job->batches_queued >= kMaxQueuedBatches) {
+    if (!job->paused) {
+      job->paused = true; // backpressure: resumed when the writer took a batch
+      inflight_->pause();
+    }
+    return;
+  }
+  auto batch = std::make_shared<store::StagedBatch>(job->sink->take_staged());
+  ++job->batches_queued;
   bool queued = writer_.call<Status>(
-      [job_ptr, job] { return job->sink->flush(); },
-      [this, alive = alive_, job_ptr](Status &st) {
-        if (!*alive || inflight_ == nullptr) {
-          return; // stopped meanwhile: the exchange was cancelled
+      [job, batch, job_ptr] { return job->sink->flush(*batch); },
+      [this, alive = alive_, job_ptr, job](Status &st) {
+        --job->batches_queued;
+        if (!*alive || job->ended || inflight_ == nullptr) {
+          return; // stopped or ended meanwhile (cancelled, timed out)
         }
         if (!st) {
           inflight_->abort_with(st.error());
-        } else {
+        } else if (job->paused) {
+          job->paused = false;
+          flush_staged(job_ptr); // the full staging buffer, now that the queue has room
           inflight_->resume();
         }
       });
@@ -413,6 +432,7 @@ void ZoneController::flush_staged(std::shared_ptr<void> job_ptr) {
 void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
                                      std::shared_ptr<void> job_ptr) {
   auto *job = static_cast<TransferJob *>(job_ptr.get());
+  job->ended = true;
   bool up_to_date =
       !end.status ? false : job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kUpToDate;
   if (!end.status || up_to_date) {

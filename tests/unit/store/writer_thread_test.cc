@@ -183,6 +183,65 @@ TEST(WriterThread, GrowingTheMapWhileHoldingAReadFailsInsteadOfDeadlocking) {
   EXPECT_TRUE(after);
 }
 
+// A transfer's double buffering: batches taken out while staging goes on are written in order
+// and merge with what is staged later (an RRset split across batches included).
+TEST(SnapshotWriterBatches, TakenBatchesAndLaterRecordsMakeOneSnapshot) {
+  TempDir dir;
+  auto env = test::open_env(dir.path());
+  ASSERT_NE(env, nullptr);
+  SourceInfo src;
+  src.kind = SourceKind::kTransfer;
+  auto w = SnapshotWriter::begin(*env, Name("example."), src);
+  ASSERT_TRUE(w.ok());
+  (*w)->set_auto_flush(false);
+  (*w)->set_flush_bytes(256);
+  auto records = zone_of(5, 300);
+  auto extra = test::parse_records("example.", "a1 A 198.51.100.1\n");
+  records.insert(records.end(), extra.begin(), extra.end()); // joins a1's RRset of batch 1
+  std::vector<StagedBatch> batches;
+  for (const auto &r : records) {
+    ASSERT_TRUE((*w)->add(r.owner.data(), r.type, r.rclass, r.ttl, r.rdata.data(),
+                          static_cast<uint16_t>(r.rdata.size()))
+                    .ok());
+    if ((*w)->flush_due()) {
+      batches.push_back((*w)->take_staged());
+      EXPECT_FALSE((*w)->flush_due());
+    }
+  }
+  ASSERT_GT(batches.size(), 3u);
+  for (auto &b : batches) {
+    ASSERT_TRUE((*w)->flush(b).ok());
+  }
+  auto p = (*w)->publish();
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->records, records.size());
+  auto dump = test::dump_snapshot(*env, p->snapshot, "example.");
+  EXPECT_NE(dump["a1.example."].find("c6336401"), std::string::npos) << dump["a1.example."];
+  EXPECT_NE(dump["a299.example."], "");
+}
+
+TEST(SnapshotWriterBatches, AFailedBatchFailsThePublish) {
+  TempDir dir;
+  auto env = test::open_env(dir.path());
+  ASSERT_NE(env, nullptr);
+  auto w = SnapshotWriter::begin(*env, Name("example."), SourceInfo{});
+  ASSERT_TRUE(w.ok());
+  (*w)->set_auto_flush(false);
+  for (const auto &r : zone_of(5, 10)) {
+    ASSERT_TRUE((*w)->add(r.owner.data(), r.type, r.rclass, r.ttl, r.rdata.data(),
+                          static_cast<uint16_t>(r.rdata.size()))
+                    .ok());
+  }
+  auto batch = (*w)->take_staged();
+  {
+    WriterThread writer(*env, nullptr); // this thread may not write while it runs
+    EXPECT_FALSE((*w)->flush(batch).ok());
+  }
+  auto p = (*w)->publish();
+  EXPECT_FALSE(p.ok());
+  EXPECT_FALSE(read_zone(*env, Name("example.")).has_value());
+}
+
 // Readers on several threads keep reading consistent zones while the writer publishes ever
 // bigger versions into a map that starts at 1 MiB and grows many times.
 TEST(WriterThread, ReadersStayCorrectWhileTheMapGrowsManyTimes) {
