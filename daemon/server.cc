@@ -29,8 +29,8 @@
 #include <uv.h>
 
 #include "common/dname.h"
-#include "common/loop_queue.h"
 #include "common/log.h"
+#include "common/loop_queue.h"
 #include "daemon/control.h"
 #include "daemon/status.h"
 #include "serve/notify.h"

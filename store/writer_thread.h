@@ -40,8 +40,7 @@ public:
   // nothing runs) once stop() began.
   bool submit(Task work, Task done = {});
   // The same with a result: `work()`'s value is handed to `done`.
-  template <typename T>
-  bool call(std::function<T()> work, std::function<void(T &)> done) {
+  template <typename T> bool call(std::function<T()> work, std::function<void(T &)> done) {
     auto result = std::make_shared<std::optional<T>>();
     return submit([result, work = std::move(work)] { result->emplace(work()); },
                   [result, done = std::move(done)] { done(**result); });

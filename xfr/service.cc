@@ -6,8 +6,7 @@ namespace holdfast::xfr {
 
 Service::Service(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
                  std::vector<std::shared_ptr<const ZoneSpec>> zones)
-    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_), env_(env),
-      writer_(writer) {
+    : loop_(loop), throttle_(kMaxInflight), notify_rx_(zones, queue_), env_(env), writer_(writer) {
   for (auto &z : zones) {
     add(z);
   }
@@ -47,7 +46,8 @@ void Service::stop() {
 void Service::add(std::shared_ptr<const ZoneSpec> spec) {
   auto apex = spec->apex;
   controllers_.insert_or_assign(
-      std::move(apex), std::make_unique<ZoneController>(loop_, env_, writer_, std::move(spec), throttle_));
+      std::move(apex),
+      std::make_unique<ZoneController>(loop_, env_, writer_, std::move(spec), throttle_));
 }
 
 size_t Service::reconfigure(std::vector<std::shared_ptr<const ZoneSpec>> zones) {

@@ -42,8 +42,7 @@ uint16_t random_id() {
 
 // Everything one transfer needs; shared by the message and end callbacks.
 struct TransferJob {
-  TransferJob(const ZoneSpec &spec, std::shared_ptr<const TsigKey> key,
-              store::WriterThread &writer)
+  TransferJob(const ZoneSpec &spec, std::shared_ptr<const TsigKey> key, store::WriterThread &writer)
       : tsig(std::move(key)), vanity(spec), writer(writer) {}
   // An unfinished snapshot (a failed or cancelled transfer) is deleted by the writer thread.
   ~TransferJob() {
