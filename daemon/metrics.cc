@@ -196,6 +196,13 @@ void server_metrics(Writer &w, const std::vector<ZoneStatus> &zones, const Serve
        static_cast<double>(s.snapshots)},
       {"holdfast_storage_size_bytes", "gauge", "Bytes used in the LMDB store.",
        static_cast<double>(s.storage_bytes)},
+      {"holdfast_storage_map_size_bytes", "gauge", "Size of the LMDB memory map (grows on demand).",
+       static_cast<double>(s.storage_map_bytes)},
+      {"holdfast_storage_map_resizes_total", "counter", "Times the LMDB map grew since start.",
+       static_cast<double>(s.storage_map_resizes)},
+      {"holdfast_writer_backlog", "gauge",
+       "Store writes (flushes, publishes, zone-file loads) queued or running on the writer thread.",
+       static_cast<double>(s.writer_backlog)},
   };
   for (const auto &p : plain) {
     w.family(p.name, p.type, p.help);

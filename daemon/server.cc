@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/loop_queue.h"
 #include "daemon/control.h"
 #include "daemon/status.h"
 #include "serve/notify.h"
@@ -36,6 +38,7 @@
 #include "serve/worker.h"
 #include "store/env.h"
 #include "store/writer.h"
+#include "store/writer_thread.h"
 #include "store/zonefile.h"
 #include "xfr/service.h"
 
@@ -44,57 +47,43 @@ namespace {
 
 void drop_unconfigured(store::Env &env, const Config &cfg);
 
-// The single writer: loads zone files when asked (start-up, SIGHUP), off the serve threads.
+// Zone files, loaded on the writer thread when asked (start-up, SIGHUP): the parse and the
+// write transactions run there, off the serve threads and off the control loop. Requests that
+// arrive while a load is still queued join it.
 class ZoneLoader {
 public:
-  // `after_gc` runs on the loader's thread once the start-up garbage collection is done (a
+  // `after_gc` runs on the writer thread once the start-up garbage collection is done (a
   // transfer must not start building a snapshot before, or the collection would take it).
-  ZoneLoader(store::Env &env, std::shared_ptr<const Config> cfg, std::function<void()> after_gc)
-      : env_(env), cfg_(std::move(cfg)), after_gc_(std::move(after_gc)) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~ZoneLoader() {
-    {
-      std::lock_guard lock(mu_);
-      stop_.store(true);
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
+  ZoneLoader(store::Env &env, store::WriterThread &writer, std::shared_ptr<const Config> cfg,
+             std::function<void()> after_gc)
+      : env_(env), writer_(writer), cfg_(std::move(cfg)), after_gc_(std::move(after_gc)) {}
   // Loads changed zone files; with a new config (reload), first removes the zones it no longer
-  // lists from the store.
+  // lists from the store. The writer must be stopped before the loader is destroyed.
   void request(std::shared_ptr<const Config> reloaded = nullptr) {
-    {
-      std::lock_guard lock(mu_);
-      pending_ = true;
-      if (reloaded) {
-        cfg_ = std::move(reloaded);
-        reconfigured_ = true;
-      }
+    std::lock_guard lock(mu_);
+    if (reloaded) {
+      cfg_ = std::move(reloaded);
+      reconfigured_ = true;
     }
-    cv_.notify_one();
+    if (!queued_) {
+      queued_ = writer_.submit([this] { run(); });
+    }
   }
 
 private:
-  void loop() {
+  void run() {
     std::shared_ptr<const Config> cfg;
     bool reconfigured = false;
-    for (;;) {
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return pending_ || stop_; });
-        if (stop_) {
-          return;
-        }
-        pending_ = false;
-        cfg = cfg_;
-        reconfigured = std::exchange(reconfigured_, false);
-      }
-      if (reconfigured) {
-        drop_unconfigured(env_, *cfg);
-      }
-      load_all(*cfg);
+    {
+      std::lock_guard lock(mu_);
+      queued_ = false;
+      cfg = cfg_;
+      reconfigured = std::exchange(reconfigured_, false);
     }
+    if (reconfigured || first_) {
+      drop_unconfigured(env_, *cfg);
+    }
+    load_all(*cfg);
   }
 
   void load_all(const Config &cfg) {
@@ -141,22 +130,20 @@ private:
                      r->published.serial, r->published.records);
           }
         },
-        &stop_);
+        &writer_.stopping());
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("zone files: {} loaded, {} unchanged, {} failed, {:.3f} s", loaded, unchanged,
                  failed, secs);
   }
 
   store::Env &env_;
+  store::WriterThread &writer_;
   std::shared_ptr<const Config> cfg_; // guarded by mu_
-  bool reconfigured_ = false;
+  bool reconfigured_ = false;         // guarded by mu_
+  bool queued_ = false;               // guarded by mu_: a run() is waiting on the writer
   std::function<void()> after_gc_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool pending_ = false;
-  bool first_ = true;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  bool first_ = true; // writer thread only
 };
 
 // Zones in the store that the config no longer lists stop being served.
@@ -403,7 +390,12 @@ int run_server(const Config &initial) {
   const Config &cfg = initial;
   init_logging(cfg.log_level);
   raise_fd_limit();
-  auto env = store::Env::open({cfg.storage});
+  store::EnvOptions env_opts{cfg.storage};
+  // Tests only (undocumented): a tiny initial map makes the map grow many times.
+  if (const char *t = std::getenv("HOLDFAST_TEST_MAP_SIZE"); t != nullptr && *t != '\0') {
+    env_opts.initial_map_size = std::strtoull(t, nullptr, 10);
+  }
+  auto env = store::Env::open(env_opts);
   if (!env) {
     spdlog::error("{}", env.error());
     return 1;
@@ -413,14 +405,19 @@ int run_server(const Config &initial) {
     spdlog::error("{}", lock.error());
     return 1;
   }
-  drop_unconfigured(**env, cfg);
   Runtime rt;
   rt.cfg = std::make_shared<const Config>(initial);
 
-  // The control loop: signals, and the xfr controllers of the secondary zones.
+  // The control loop: signals, and the xfr controllers of the secondary zones. The single
+  // writer thread takes every store write from it and from the zone loader; completions come
+  // back to the loop.
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto xfr_service = std::make_unique<xfr::Service>(&loop, **env, cfg.secondaries(), cfg.xfr);
+  LoopQueue completions(&loop);
+  store::WriterThread writer(**env,
+                             [&completions](std::function<void()> t) { completions.post(t); });
+  auto xfr_service =
+      std::make_unique<xfr::Service>(&loop, **env, writer, cfg.secondaries(), cfg.xfr);
   NotifyBridge notify_bridge(xfr_service->notify_rx());
   serve::ServeOptions serve_opts = cfg.serve;
   serve_opts.notify = &notify_bridge; // also when no zone is a secondary yet: a reload may add one
@@ -449,7 +446,7 @@ int run_server(const Config &initial) {
                addrs, workers->size());
 
   // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
-  StatusSource status(rt.cfg, **env, *xfr_service, *workers);
+  StatusSource status(rt.cfg, **env, *xfr_service, *workers, &writer);
   ControlPlane control(status);
   uv_async_t reload_async;
   reload_async.data = &rt;
@@ -479,8 +476,9 @@ int run_server(const Config &initial) {
   start_xfr.data = xfr_service.get();
   uv_async_init(&loop, &start_xfr,
                 [](uv_async_t *a) { static_cast<xfr::Service *>(a->data)->start(); });
-  auto loader =
-      std::make_unique<ZoneLoader>(**env, rt.cfg, [&start_xfr] { uv_async_send(&start_xfr); });
+  // Dropping unconfigured zones and collecting garbage are the writer's first job.
+  auto loader = std::make_unique<ZoneLoader>(**env, writer, rt.cfg,
+                                             [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
   rt.loader = loader.get();
   rt.xfr = xfr_service.get();
@@ -489,8 +487,10 @@ int run_server(const Config &initial) {
   Signals sig(&loop, [&rt] { reload(rt); });
   uv_run(&loop, UV_RUN_DEFAULT);
   control.stop(); // no more reload requests
-  loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
+  writer.stop();  // interrupts a load in progress; its partial snapshot is collected next start
+  loader.reset();
   xfr_service->stop();
+  completions.close();
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&reload_async), nullptr);
   sig.close();

@@ -19,8 +19,9 @@ double seconds(int64_t ns) {
 } // namespace
 
 StatusSource::StatusSource(std::shared_ptr<const Config> cfg, store::Env &env, xfr::Service &xfr,
-                           const std::vector<std::unique_ptr<serve::Worker>> &workers)
-    : cfg_(std::move(cfg)), env_(env), xfr_(xfr), workers_(workers), txn_(env) {}
+                           const std::vector<std::unique_ptr<serve::Worker>> &workers,
+                           const store::WriterThread *writer)
+    : cfg_(std::move(cfg)), env_(env), xfr_(xfr), workers_(workers), writer_(writer), txn_(env) {}
 
 ZoneStatus StatusSource::status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored,
                                    int64_t now) {
@@ -157,7 +158,11 @@ ServerStatus StatusSource::server() {
       txn_.end();
     }
   }
+  // Cached by the writer thread: never touches the environment while the map grows.
   s.storage_bytes = env_.used_bytes();
+  s.storage_map_bytes = env_.map_size();
+  s.storage_map_resizes = env_.resizes();
+  s.writer_backlog = writer_ != nullptr ? writer_->backlog() : 0;
   const auto &n = xfr_.notify_rx().counters();
   s.notifies_received = n.received;
   s.notifies_accepted = n.accepted;

@@ -15,6 +15,7 @@
 #include "daemon/config.h"
 #include "serve/worker.h"
 #include "store/env.h"
+#include "store/writer_thread.h"
 #include "xfr/service.h"
 
 namespace holdfast::daemon {
@@ -47,6 +48,8 @@ struct ServerStatus {
   uint64_t qtype_other = 0;
   uint64_t snapshots = 0;
   uint64_t storage_bytes = 0;
+  uint64_t storage_map_bytes = 0, storage_map_resizes = 0;
+  uint64_t writer_backlog = 0;
   uint64_t notifies_received = 0, notifies_accepted = 0, notifies_refused = 0;
 };
 
@@ -54,7 +57,8 @@ struct ServerStatus {
 class StatusSource {
 public:
   StatusSource(std::shared_ptr<const Config> cfg, store::Env &env, xfr::Service &xfr,
-               const std::vector<std::unique_ptr<serve::Worker>> &workers);
+               const std::vector<std::unique_ptr<serve::Worker>> &workers,
+               const store::WriterThread *writer = nullptr);
   // A reload's new config (which zones exist).
   void set_config(std::shared_ptr<const Config> cfg) { cfg_.store(std::move(cfg)); }
   std::vector<ZoneStatus> zones();
@@ -71,6 +75,7 @@ private:
   store::Env &env_;
   xfr::Service &xfr_;
   const std::vector<std::unique_ptr<serve::Worker>> &workers_;
+  const store::WriterThread *writer_;
   std::mutex mu_;      // one reader slot for every HTTP thread
   store::ReadTxn txn_; // gated: never held while the map grows
 };

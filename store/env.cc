@@ -22,6 +22,7 @@ WriteTxn &WriteTxn::operator=(WriteTxn &&o) noexcept {
   if (this != &o) {
     abort();
     txn_ = o.txn_;
+    env_ = o.env_;
     o.txn_ = nullptr;
   }
   return *this;
@@ -30,6 +31,9 @@ WriteTxn &WriteTxn::operator=(WriteTxn &&o) noexcept {
 int WriteTxn::commit() {
   int rc = mdb_txn_commit(txn_);
   txn_ = nullptr; // LMDB frees the handle whether the commit succeeded or not.
+  if (rc == MDB_SUCCESS && env_ != nullptr) {
+    env_->refresh_usage();
+  }
   return rc;
 }
 
@@ -40,12 +44,17 @@ void WriteTxn::abort() {
   }
 }
 
-ReadTxn::ReadTxn(Env &env) : env_(env), slot_(env.acquire_slot()) {}
+namespace {
+// Gated reads the calling thread holds: the writer must not wait for its own reader.
+thread_local int tls_reads = 0;
+} // namespace
+
+ReadTxn::ReadTxn(Env &env) : env_(env) {}
 
 ReadTxn::~ReadTxn() {
   end();
   if (txn_ != nullptr) {
-    mdb_txn_abort(txn_);
+    mdb_txn_abort(txn_); // frees its slot in LMDB's reader table
   }
 }
 
@@ -53,11 +62,11 @@ bool ReadTxn::begin() {
   if (active_) {
     return true;
   }
-  env_.enter(slot_);
+  env_.enter();
   int rc =
       txn_ == nullptr ? mdb_txn_begin(env_.raw(), nullptr, MDB_RDONLY, &txn_) : mdb_txn_renew(txn_);
   if (rc != MDB_SUCCESS) {
-    env_.leave(slot_);
+    env_.leave();
     return false;
   }
   active_ = true;
@@ -68,33 +77,41 @@ bool ReadTxn::begin() {
 void ReadTxn::end() {
   if (active_) {
     mdb_txn_reset(txn_);
-    env_.leave(slot_);
+    env_.leave();
     active_ = false;
   }
 }
 
-int Env::acquire_slot() {
-  int slot = slots_used_.fetch_add(1);
-  // More reader threads than slots would be a programming error; share the last slot then
-  // (still correct: a slot only needs to be active while some holder is inside).
-  return slot < kMaxReaderSlots ? slot : kMaxReaderSlots - 1;
-}
-
-void Env::enter(int slot) {
+void Env::enter() {
   for (;;) {
-    slots_[slot].active.store(true, std::memory_order_seq_cst);
+    readers_.fetch_add(1, std::memory_order_seq_cst);
     if (!resizing_.load(std::memory_order_seq_cst)) {
+      ++tls_reads;
       return;
     }
-    slots_[slot].active.store(false, std::memory_order_seq_cst);
+    readers_.fetch_sub(1, std::memory_order_seq_cst);
     while (resizing_.load(std::memory_order_acquire)) {
       std::this_thread::yield();
     }
   }
 }
 
-void Env::leave(int slot) {
-  slots_[slot].active.store(false, std::memory_order_release);
+void Env::leave() {
+  --tls_reads;
+  readers_.fetch_sub(1, std::memory_order_release);
+}
+
+void Env::set_writer_thread() {
+  writer_.store(std::this_thread::get_id());
+}
+
+void Env::clear_writer_thread() {
+  writer_.store(std::thread::id{});
+}
+
+bool Env::may_write() const {
+  auto w = writer_.load();
+  return w == std::thread::id{} || w == std::this_thread::get_id();
 }
 
 Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
@@ -175,6 +192,7 @@ Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
   if (rc != MDB_SUCCESS) {
     return fail("storage " + opts.path + ": " + lmdb_error(rc));
   }
+  env->refresh_usage();
   return env;
 }
 
@@ -185,34 +203,38 @@ Env::~Env() {
 }
 
 Result<WriteTxn> Env::begin_write() {
+  if (!may_write()) {
+    return fail("lmdb: write transaction outside the writer thread");
+  }
   MDB_txn *raw = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &raw);
   if (rc != MDB_SUCCESS) {
     return fail(lmdb_error(rc));
   }
-  return WriteTxn(raw);
+  return WriteTxn(raw, this);
 }
 
-size_t Env::map_size() const {
-  MDB_envinfo info;
-  mdb_env_info(env_, &info);
-  return info.me_mapsize;
-}
-
-size_t Env::used_bytes() const {
+// Writer thread only (or before there is one): mdb_env_info() must not race a resize.
+void Env::refresh_usage() {
   MDB_envinfo info;
   MDB_stat st;
   mdb_env_info(env_, &info);
   mdb_env_stat(env_, &st);
-  return (info.me_last_pgno + 1) * size_t{st.ms_psize};
+  map_size_.store(info.me_mapsize, std::memory_order_relaxed);
+  used_bytes_.store((info.me_last_pgno + 1) * size_t{st.ms_psize}, std::memory_order_relaxed);
 }
 
 Status Env::set_map_size(size_t size) {
+  if (!may_write()) {
+    return fail("cannot grow the storage map outside the writer thread");
+  }
+  if (tls_reads > 0) {
+    // Waiting for the readers would wait for this thread's own read: a programming error.
+    return fail("cannot grow the storage map while this thread holds a read transaction");
+  }
   resizing_.store(true, std::memory_order_seq_cst);
-  for (auto &slot : slots_) {
-    while (slot.active.load(std::memory_order_seq_cst)) {
-      std::this_thread::yield();
-    }
+  while (readers_.load(std::memory_order_seq_cst) != 0) {
+    std::this_thread::yield();
   }
   int rc = mdb_env_set_mapsize(env_, size);
   resizing_.store(false, std::memory_order_seq_cst);
@@ -220,10 +242,16 @@ Status Env::set_map_size(size_t size) {
     return fail("cannot grow storage map to " + std::to_string(size >> 20) +
                 " MiB: " + lmdb_error(rc));
   }
+  resizes_.fetch_add(1, std::memory_order_relaxed);
+  refresh_usage();
   return Ok{};
 }
 
 Status Env::ensure_room(size_t bytes) {
+  if (!may_write()) {
+    return fail("cannot grow the storage map outside the writer thread");
+  }
+  refresh_usage();
   size_t size = map_size();
   size_t need = used_bytes() + bytes;
   if (need <= size - size / 8) {

@@ -2,15 +2,24 @@
 // The LMDB environment: open/format check, transactions, and growing the map while serving.
 //
 // The map grows instead of failing with MDB_MAP_FULL. mdb_env_set_mapsize() needs every read
-// transaction of this process to be finished, so readers pass a gate: a reader marks its slot
-// active before renewing its transaction, and the writer that grows the map raises `resizing_`
-// and waits until no slot is active. Readers hold a transaction only for one batch of packets.
+// transaction of this process to be finished, so readers pass a gate: a reader counts itself in
+// (`readers_`) before beginning or renewing its transaction and out when it ends it, and the
+// writer that grows the map raises `resizing_` and waits until the count is zero. A counter, not
+// per-reader flags: any number of readers (256 workers, HTTP threads, the control loop) is
+// correct and nothing leaks when a ReadTxn is destroyed. Readers hold a transaction only for one
+// batch of packets.
+//
+// One writer (DESIGN.md): every write transaction, publish, garbage collection and map resize
+// runs on the thread registered with set_writer_thread() (store::WriterThread); the map size
+// and the bytes used are cached in atomics by that thread, so other threads read them without
+// touching LMDB's environment while it is being resized.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <lmdb.h>
 
@@ -30,8 +39,9 @@ class Env;
 class WriteTxn {
 public:
   WriteTxn() = default;
-  explicit WriteTxn(MDB_txn *txn) : txn_(txn) {}
-  WriteTxn(WriteTxn &&o) noexcept : txn_(o.txn_) { o.txn_ = nullptr; }
+  // With `env`, a successful commit refreshes the env's cached usage (Env::used_bytes()).
+  explicit WriteTxn(MDB_txn *txn, Env *env = nullptr) : txn_(txn), env_(env) {}
+  WriteTxn(WriteTxn &&o) noexcept : txn_(o.txn_), env_(o.env_) { o.txn_ = nullptr; }
   WriteTxn &operator=(WriteTxn &&o) noexcept;
   ~WriteTxn() { abort(); }
   MDB_txn *get() const { return txn_; }
@@ -40,6 +50,7 @@ public:
 
 private:
   MDB_txn *txn_ = nullptr;
+  Env *env_ = nullptr;
 };
 
 // A reusable read transaction for one thread: begin() per batch, end() before waiting.
@@ -60,7 +71,6 @@ private:
   Env &env_;
   MDB_txn *txn_ = nullptr;
   uint64_t generation_ = 0;
-  int slot_;
   bool active_ = false;
 };
 
@@ -80,33 +90,58 @@ public:
   // The longest key LMDB stores (511 octets unless the library was built otherwise).
   int max_key_size() const { return mdb_env_get_maxkeysize(env_); }
 
+  // Fails when called off the writer thread (once one is registered).
   Result<WriteTxn> begin_write();
   // Makes sure at least `bytes` more can be written; grows the map (pausing readers) if not.
   Status ensure_room(size_t bytes);
   // Grows the map after MDB_MAP_FULL.
   Status grow();
-  size_t map_size() const;
-  size_t used_bytes() const;
+  // Cached by the writer: safe from any thread, also while the map grows.
+  size_t map_size() const { return map_size_.load(std::memory_order_relaxed); }
+  size_t used_bytes() const { return used_bytes_.load(std::memory_order_relaxed); }
+  // How many times the map grew since open (tests, metrics).
+  uint64_t resizes() const { return resizes_.load(std::memory_order_relaxed); }
+  // Readers inside the gate now (tests).
+  int active_readers() const { return readers_.load(); }
+
+  // From now on only the calling thread may write (store::WriterThread); clear_writer_thread()
+  // lifts the rule when that thread ends.
+  void set_writer_thread();
+  void clear_writer_thread();
+  // True on the writer thread, or on any thread while no writer is registered.
+  bool may_write() const;
 
 private:
   friend class ReadTxn;
-  static constexpr int kMaxReaderSlots = 256;
-  struct alignas(64) Slot {
-    std::atomic<bool> active{false};
-  };
+  friend class WriteTxn;
 
   Env() = default;
   Status set_map_size(size_t size);
-  int acquire_slot();
-  void enter(int slot);
-  void leave(int slot);
+  void refresh_usage();
+  void enter();
+  void leave();
 
   MDB_env *env_ = nullptr;
   MDB_dbi meta_ = 0, zones_ = 0, snapshots_ = 0, nodes_ = 0;
   std::string path_;
   std::atomic<bool> resizing_{false};
-  std::atomic<int> slots_used_{0};
-  Slot slots_[kMaxReaderSlots];
+  std::atomic<int> readers_{0};
+  std::atomic<size_t> map_size_{0}, used_bytes_{0};
+  std::atomic<uint64_t> resizes_{0};
+  std::atomic<std::thread::id> writer_{};
+};
+
+// A one-shot gated read: begins a read transaction, or returns an error. For reads outside the
+// serve loop (the control loop, HTTP threads, the writer before it writes).
+class OneShotRead {
+public:
+  explicit OneShotRead(Env &env) : txn_(env) { ok_ = txn_.begin(); }
+  bool ok() const { return ok_; }
+  MDB_txn *get() const { return txn_.get(); }
+
+private:
+  ReadTxn txn_;
+  bool ok_ = false;
 };
 
 // "lmdb: MDB_MAP_FULL: ..." style text for an LMDB return code.

@@ -352,6 +352,10 @@ Status SnapshotWriter::finalize(MDB_txn *txn, Published &out, uint64_t &obsolete
 }
 
 Result<Published> SnapshotWriter::publish() {
+  if (!failed_.empty()) {
+    abort(); // a flushed batch is missing: this snapshot would lack records
+    return fail(failed_);
+  }
   Published out;
   uint64_t obsolete = 0;
   if (shared_ != nullptr) {

@@ -111,9 +111,14 @@ Status SnapshotWriter::register_id(MDB_txn *txn) {
 }
 
 SnapshotWriter::~SnapshotWriter() {
-  if (!done_) {
-    abort();
+  if (done_) {
+    return;
   }
+  if (shared_ == nullptr && !env_.may_write()) {
+    abandon();
+    return;
+  }
+  abort();
 }
 
 Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
@@ -144,7 +149,7 @@ Status SnapshotWriter::add(const knot_dname_t *owner, uint16_t type, uint16_t rc
   }
   offsets_.push_back(static_cast<uint32_t>(at));
   ++total_records_;
-  if (staged_.size() >= flush_bytes_) {
+  if (auto_flush_ && flush_due()) {
     return flush();
   }
   return Ok{};
@@ -180,8 +185,35 @@ Status SnapshotWriter::flush() {
     }
     return st;
   }
+  auto st = flush_batch(staged_, offsets_);
+  if (st) {
+    clear_staged();
+  }
+  return st;
+}
+
+StagedBatch SnapshotWriter::take_staged() {
+  StagedBatch out{std::move(staged_), std::move(offsets_)};
+  clear_staged();
+  return out;
+}
+
+Status SnapshotWriter::flush(StagedBatch &batch) {
+  if (!failed_.empty()) {
+    return fail(failed_); // an earlier batch is missing: the snapshot cannot be completed
+  }
+  auto st = batch.offsets.empty() ? Status(Ok{}) : flush_batch(batch.bytes, batch.offsets);
+  if (!st) {
+    failed_ = st.error();
+  }
+  batch = {};
+  return st;
+}
+
+Status SnapshotWriter::flush_batch(const std::vector<uint8_t> &bytes,
+                                   std::vector<uint32_t> &offsets) {
   for (int attempt = 0; attempt < 8; ++attempt) {
-    auto room = env_.ensure_room(staged_.size() * 2 + (size_t{4} << 20));
+    auto room = env_.ensure_room(bytes.size() * 2 + (size_t{4} << 20));
     if (!room) {
       return room;
     }
@@ -191,7 +223,7 @@ Status SnapshotWriter::flush() {
     }
     uint64_t id_before = id_;
     bool map_full = false;
-    auto st = write_staged(txn->get(), map_full);
+    auto st = write_batch(txn->get(), bytes, offsets, map_full);
     int rc = st ? txn->commit() : MDB_SUCCESS;
     map_full = map_full || rc == MDB_MAP_FULL;
     if (!map_full) {
@@ -201,7 +233,6 @@ Status SnapshotWriter::flush() {
       if (rc != MDB_SUCCESS) {
         return fail("cannot write snapshot: " + lmdb_error(rc));
       }
-      clear_staged();
       flushed_any_ = true;
       return Ok{};
     }
@@ -214,15 +245,20 @@ Status SnapshotWriter::flush() {
 }
 
 Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
+  return write_batch(txn, staged_, offsets_, map_full);
+}
+
+Status SnapshotWriter::write_batch(MDB_txn *txn, const std::vector<uint8_t> &bytes,
+                                   std::vector<uint32_t> &offsets, bool &map_full) {
   if (auto st = register_id(txn); !st) {
     return st;
   }
-  if (offsets_.empty()) {
+  if (offsets.empty()) {
     return Ok{};
   }
   // Stable: for equal (owner, type) the first TTL seen wins, as when Knot DNS loads a file.
-  std::stable_sort(offsets_.begin(), offsets_.end(), [this](uint32_t a, uint32_t b) {
-    Staged x = decode_staged(staged_.data() + a), y = decode_staged(staged_.data() + b);
+  std::stable_sort(offsets.begin(), offsets.end(), [&bytes](uint32_t a, uint32_t b) {
+    Staged x = decode_staged(bytes.data() + a), y = decode_staged(bytes.data() + b);
     int c = compare_keys(x.key, x.key_len, y.key, y.key_len);
     return c != 0 ? c < 0 : x.type < y.type;
   });
@@ -246,8 +282,8 @@ Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
   }
   std::vector<RdataRef> rds;
   size_t i = 0;
-  while (i < offsets_.size()) {
-    Staged first = decode_staged(staged_.data() + offsets_[i]);
+  while (i < offsets.size()) {
+    Staged first = decode_staged(bytes.data() + offsets[i]);
     rrsets.clear();
     arena.reset();
     make_db_key(id_, first.key, first.key_len, dbkey);
@@ -256,8 +292,8 @@ Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
     if (put_flags == 0 && mdb_get(txn, env_.nodes(), &k, &v) == MDB_SUCCESS) {
       old = NodeView(static_cast<const uint8_t *>(v.mv_data), v.mv_size);
     }
-    while (i < offsets_.size()) {
-      Staged s = decode_staged(staged_.data() + offsets_[i]);
+    while (i < offsets.size()) {
+      Staged s = decode_staged(bytes.data() + offsets[i]);
       if (compare_keys(s.key, s.key_len, first.key, first.key_len) != 0) {
         break;
       }
@@ -272,8 +308,8 @@ Status SnapshotWriter::write_staged(MDB_txn *txn, bool &map_full) {
           rds.push_back({rd->data, rd->len});
         }
       }
-      for (; i < offsets_.size(); ++i) {
-        Staged t = decode_staged(staged_.data() + offsets_[i]);
+      for (; i < offsets.size(); ++i) {
+        Staged t = decode_staged(bytes.data() + offsets[i]);
         if (t.type != s.type || compare_keys(t.key, t.key_len, first.key, first.key_len) != 0) {
           break;
         }

@@ -51,10 +51,19 @@ struct Published {
   bool zonemd_verified = false; // the zone's ZONEMD digest was checked and matched
 };
 
+// Records staged by add(), taken out to be written by another thread (SnapshotWriter::flush).
+struct StagedBatch {
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> offsets;
+  size_t size() const { return bytes.size(); }
+};
+
 class SnapshotWriter {
 public:
   static Result<std::unique_ptr<SnapshotWriter>>
   begin(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared = nullptr);
+  // Aborts an unfinished snapshot; off the writer thread (a transfer cancelled at shutdown) it
+  // abandons it instead, for the next start's garbage collection.
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter &) = delete;
   SnapshotWriter &operator=(const SnapshotWriter &) = delete;
@@ -65,6 +74,8 @@ public:
   // Adds every record of an RRset.
   Status add(const knot_rrset_t &rrset);
   size_t staged_records() const { return total_records_; }
+  // Published, aborted or abandoned: nothing left to clean up.
+  bool done() const { return done_; }
 
   [[nodiscard]] Result<Published> publish();
   // Discards the snapshot now (deleting what was written).
@@ -77,12 +88,26 @@ public:
 
   // Staging bound before a flush; tests lower it to exercise the multi-flush path.
   void set_flush_bytes(size_t bytes) { flush_bytes_ = bytes; }
+  // Off: add() only stages, and the caller calls flush() (on the writer thread) once
+  // flush_due() says the bound is reached. A transfer stages on the control loop this way.
+  void set_auto_flush(bool on) { auto_flush_ = on; }
+  bool flush_due() const { return staged_.size() >= flush_bytes_; }
+  // Writes what is staged into the snapshot (own write transactions, growing the map).
+  Status flush();
+  // Double buffering for a transfer: the control loop takes the staged records out and goes on
+  // staging while the writer thread writes the batch with flush(batch). Batches are written in
+  // the order taken; after a failed one every later flush and publish() fail with its error.
+  StagedBatch take_staged();
+  Status flush(StagedBatch &batch);
 
 private:
   SnapshotWriter(Env &env, const knot_dname_t *apex, SourceInfo source, MDB_txn *shared);
-  Status flush();
   // Writes the staged records into `txn` (allocating the snapshot id on first use).
   Status write_staged(MDB_txn *txn, bool &map_full);
+  Status write_batch(MDB_txn *txn, const std::vector<uint8_t> &bytes,
+                     std::vector<uint32_t> &offsets, bool &map_full);
+  // Own write transactions, growing the map and retrying on MDB_MAP_FULL.
+  Status flush_batch(const std::vector<uint8_t> &bytes, std::vector<uint32_t> &offsets);
   Status register_id(MDB_txn *txn);
   // Flags, empty non-terminals, checks and the flip of the zone record, inside `txn`.
   Status finalize(MDB_txn *txn, Published &out, uint64_t &obsolete, bool &map_full);
@@ -98,6 +123,8 @@ private:
   size_t flush_bytes_ = size_t{256} << 20;
   size_t total_records_ = 0;
   bool flushed_any_ = false;
+  bool auto_flush_ = true;
+  std::string failed_; // a batch that could not be written (writer thread)
   bool done_ = false;
 };
 

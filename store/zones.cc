@@ -77,12 +77,9 @@ Status delete_snapshot(Env &env, uint64_t id) {
 }
 
 std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *txn) {
-  MDB_txn *own = nullptr;
   if (txn == nullptr) {
-    if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &own) != MDB_SUCCESS) {
-      return std::nullopt;
-    }
-    txn = own;
+    OneShotRead read(env); // gated: never open while the map grows
+    return read.ok() ? read_zone(env, apex, read.get()) : std::nullopt;
   }
   std::vector<uint8_t> key(apex, apex + knot_dname_size(apex));
   knot_dname_to_lower(key.data());
@@ -91,20 +88,12 @@ std::optional<ZoneInfo> read_zone(Env &env, const knot_dname_t *apex, MDB_txn *t
   if (mdb_get(txn, env.zones(), &k, &v) == MDB_SUCCESS) {
     out = parse_zone(k, v);
   }
-  if (own != nullptr) {
-    mdb_txn_abort(own);
-  }
   return out;
 }
 
 std::vector<ZoneInfo> list_zones(Env &env) {
-  MDB_txn *txn = nullptr;
-  if (mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn) != MDB_SUCCESS) {
-    return {};
-  }
-  auto out = list_zones(env, txn);
-  mdb_txn_abort(txn);
-  return out;
+  OneShotRead read(env);
+  return read.ok() ? list_zones(env, read.get()) : std::vector<ZoneInfo>{};
 }
 
 std::vector<ZoneInfo> list_zones(Env &env, MDB_txn *txn) {
@@ -123,17 +112,17 @@ std::vector<ZoneInfo> list_zones(Env &env, MDB_txn *txn) {
   return out;
 }
 
-Status collect_garbage(Env &env, size_t *deleted) {
+namespace {
+
+// The snapshots no zone references, read in one gated read transaction (ended before the
+// deletes, which may grow the map).
+std::vector<uint64_t> find_garbage(Env &env, MDB_txn *txn) {
   std::unordered_set<uint64_t> live;
-  for (const auto &z : list_zones(env)) {
+  for (const auto &z : list_zones(env, txn)) {
     live.insert(z.record.current);
     live.insert(z.record.previous);
   }
   std::vector<uint64_t> dead;
-  MDB_txn *txn = nullptr;
-  if (int rc = mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn); rc != MDB_SUCCESS) {
-    return fail(lmdb_error(rc));
-  }
   MDB_cursor *cur = nullptr;
   if (mdb_cursor_open(txn, env.snapshots(), &cur) == MDB_SUCCESS) {
     MDB_val k, v;
@@ -163,7 +152,20 @@ Status collect_garbage(Env &env, size_t *deleted) {
     }
     mdb_cursor_close(cur);
   }
-  mdb_txn_abort(txn);
+  return dead;
+}
+
+} // namespace
+
+Status collect_garbage(Env &env, size_t *deleted) {
+  std::vector<uint64_t> dead;
+  {
+    OneShotRead read(env);
+    if (!read.ok()) {
+      return fail("cannot read the store to collect garbage");
+    }
+    dead = find_garbage(env, read.get());
+  }
   for (uint64_t id : dead) {
     if (auto st = delete_snapshot(env, id); !st) {
       return st;

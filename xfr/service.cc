@@ -4,10 +4,10 @@
 
 namespace holdfast::xfr {
 
-Service::Service(uv_loop_t *loop, store::Env &env,
+Service::Service(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
                  std::vector<std::shared_ptr<const ZoneSpec>> zones, const Limits &limits)
     : loop_(loop), limits_(limits), throttle_(limits.transfers, limits.transfers_per_master),
-      notify_rx_(zones, queue_), env_(env) {
+      notify_rx_(zones, queue_), env_(env), writer_(writer) {
   for (auto &z : zones) {
     add(z);
   }
@@ -48,7 +48,7 @@ void Service::add(std::shared_ptr<const ZoneSpec> spec) {
   auto apex = spec->apex;
   controllers_.insert_or_assign(
       std::move(apex),
-      std::make_unique<ZoneController>(loop_, env_, std::move(spec), throttle_, limits_));
+      std::make_unique<ZoneController>(loop_, env_, writer_, std::move(spec), throttle_, limits_));
 }
 
 void Service::set_limits(const Limits &limits) {

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "store/env.h"
+#include "store/writer_thread.h"
 #include "xfr/events.h"
 #include "xfr/notify_rx.h"
 #include "xfr/spec.h"
@@ -23,9 +24,10 @@ namespace holdfast::xfr {
 class Service {
 public:
   // `limits`: timeouts and how many zone operations (SOA check + transfer) are in flight at
-  // once, overall and per master; the others wait their turn.
-  Service(uv_loop_t *loop, store::Env &env, std::vector<std::shared_ptr<const ZoneSpec>> zones,
-          const Limits &limits = {});
+  // once, overall and per master; the others wait their turn. The store is written through
+  // `writer` only (snapshot flushes and publishes).
+  Service(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
+          std::vector<std::shared_ptr<const ZoneSpec>> zones, const Limits &limits = {});
   ~Service();
   Service(const Service &) = delete;
   Service &operator=(const Service &) = delete;
@@ -71,6 +73,7 @@ private:
   EventQueue queue_;
   NotifyRx notify_rx_;
   store::Env &env_;
+  store::WriterThread &writer_;
   mutable std::mutex mu_; // controllers_ changes on the loop, is read from HTTP threads
   std::map<std::vector<uint8_t>, std::unique_ptr<ZoneController>> controllers_;
   std::vector<std::unique_ptr<ZoneController>> retired_; // stopped, waiting for their close

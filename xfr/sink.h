@@ -56,6 +56,19 @@ public:
   // Adds the vanity set and publishes atomically.
   Result<store::Published> publish();
   size_t records() const { return writer_->staged_records(); }
+  // The staging bound is reached: flush() (writer thread) before adding more.
+  bool flush_due() const { return writer_->flush_due(); }
+  Status flush() { return writer_->flush(); }
+  // Double buffering (see SnapshotWriter::take_staged): loop thread, then writer thread.
+  store::StagedBatch take_staged() { return writer_->take_staged(); }
+  Status flush(store::StagedBatch &batch) { return writer_->flush(batch); }
+  // Deletes what was written of an unfinished snapshot (writer thread).
+  void discard() {
+    if (!writer_->done()) {
+      writer_->abort();
+    }
+  }
+  bool done() const { return writer_->done(); }
   // The zone is sealed (seals_apex: signed or carrying a ZONEMD), so the master's records were
   // kept instead of the vanity set.
   bool vanity_skipped() const { return vanity_skipped_; }

@@ -113,6 +113,7 @@ void Exchange::alloc_read(uv_handle_t *h, size_t, uv_buf_t *buf) {
 }
 
 void Exchange::on_connected() {
+  connect_done_ = true;
   out_ = uv_buf_init(reinterpret_cast<char *>(request_.data()),
                      static_cast<unsigned>(request_.size()));
   write_.data = this;
@@ -123,19 +124,24 @@ void Exchange::on_connected() {
       e->finish(fail("cannot send the request: " + uv_text(st)), true);
     }
   });
-  uv_read_start(stream, alloc_read, [](uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-    auto *e = static_cast<Exchange *>(s->data);
-    if (e->ended_) {
-      return;
-    }
-    if (n < 0) {
-      e->finish(fail(n == UV_EOF ? "connection closed by the master before the end"
-                                 : "connection error: " + uv_text(static_cast<int>(n))),
-                !e->got_reply_);
-      return;
-    }
-    e->on_tcp_data(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(n));
-  });
+  if (!paused_) {
+    reading_ = true;
+    uv_read_start(stream, alloc_read, on_read);
+  }
+}
+
+void Exchange::on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  auto *e = static_cast<Exchange *>(s->data);
+  if (e->ended_) {
+    return;
+  }
+  if (n < 0) {
+    e->finish(fail(n == UV_EOF ? "connection closed by the master before the end"
+                               : "connection error: " + uv_text(static_cast<int>(n))),
+              !e->got_reply_);
+    return;
+  }
+  e->on_tcp_data(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(n));
 }
 
 Status Exchange::open_udp(const sockaddr *addr, const sockaddr *source,
@@ -181,9 +187,11 @@ Status Exchange::open_udp(const sockaddr *addr, const sockaddr *source,
 }
 
 void Exchange::on_tcp_data(const uint8_t *data, size_t len) {
-  in_.insert(in_.end(), data, data + len);
+  if (len > 0) {
+    in_.insert(in_.end(), data, data + len);
+  }
   size_t pos = 0;
-  while (!ended_ && in_.size() - pos >= 2) {
+  while (!ended_ && !paused_ && in_.size() - pos >= 2) {
     size_t frame = (size_t{in_[pos]} << 8) | in_[pos + 1];
     if (in_.size() - pos - 2 < frame) {
       break;
@@ -210,6 +218,35 @@ void Exchange::deliver(uint8_t *wire, size_t len) {
 
 void Exchange::cancel() {
   finish(fail("cancelled"), false);
+}
+
+void Exchange::abort_with(std::string why) {
+  finish(fail(std::move(why)), false);
+}
+
+void Exchange::pause() {
+  if (ended_ || paused_ || !tcp_) {
+    return;
+  }
+  paused_ = true;
+  uv_timer_stop(&timer_); // the master is not slow: we are
+  if (reading_) {
+    reading_ = false;
+    uv_read_stop(reinterpret_cast<uv_stream_t *>(&sock_.tcp));
+  }
+}
+
+void Exchange::resume() {
+  if (ended_ || !paused_) {
+    return;
+  }
+  paused_ = false;
+  arm_timer();
+  on_tcp_data(nullptr, 0); // messages that arrived with the one that paused
+  if (!ended_ && !paused_ && !reading_ && connect_done_) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t *>(&sock_.tcp), alloc_read, on_read);
+  }
 }
 
 void Exchange::close_handle(uv_handle_t *h) {

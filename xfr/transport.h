@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <uv.h>
@@ -44,6 +45,12 @@ public:
                          OnMessage on_message, OnEnd on_end);
   // Ends the exchange now (on_end gets "cancelled").
   void cancel();
+  // Ends the exchange now with `why` as its error (not a network failure).
+  void abort_with(std::string why);
+  // Backpressure (TCP): stops reading from the master and delivering messages, and stops the
+  // timeout, until resume(). Used while the records received wait for the writer thread.
+  void pause();
+  void resume();
 
 private:
   Exchange(uv_loop_t *loop, bool tcp, uint64_t timeout_ms, uint64_t deadline_ms,
@@ -55,6 +62,7 @@ private:
   Status open_udp(const sockaddr *addr, const sockaddr *source, std::vector<uint8_t> request);
   void on_connected();
   static void alloc_read(uv_handle_t *h, size_t, uv_buf_t *buf);
+  static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
   void finish(Status st, bool network);
   void close_handle(uv_handle_t *h);
   void arm_timer();
@@ -86,6 +94,9 @@ private:
   bool sock_open_ = false;
   bool ended_ = false;
   bool got_reply_ = false;
+  bool paused_ = false;
+  bool reading_ = false;
+  bool connect_done_ = false;
 };
 
 } // namespace holdfast::xfr

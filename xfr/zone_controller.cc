@@ -20,8 +20,13 @@
 namespace holdfast::xfr {
 namespace {
 
-// Staging bound of a transfer: beyond it, records are flushed into the snapshot being built.
-constexpr size_t kTransferStagingBytes = size_t{64} << 20;
+// Staging bound of a transfer: beyond it, the records staged go to the writer thread as a batch
+// and staging goes on into a fresh buffer. With at most kMaxQueuedBatches waiting for the
+// writer, a transfer holds at most 64 MiB of records; past that the master is not read until
+// the writer took a batch (a master's own I/O timeout must not see a long pause just because the
+// writer is busy with another zone).
+constexpr size_t kTransferStagingBytes = size_t{16} << 20;
+constexpr int kMaxQueuedBatches = 3;
 
 struct PktFree {
   void operator()(knot_pkt_t *p) const { knot_pkt_free(p); }
@@ -35,16 +40,27 @@ uint16_t random_id() {
 
 // Everything one transfer needs; shared by the message and end callbacks.
 struct TransferJob {
-  TransferJob(const ZoneSpec &spec, std::shared_ptr<const TsigKey> key)
-      : tsig(std::move(key)), vanity(spec) {}
+  TransferJob(const ZoneSpec &spec, std::shared_ptr<const TsigKey> key, store::WriterThread &writer)
+      : tsig(std::move(key)), vanity(spec), writer(writer) {}
+  // An unfinished snapshot (a failed or cancelled transfer) is deleted by the writer thread.
+  ~TransferJob() {
+    if (sink && !sink->done()) {
+      std::shared_ptr<SnapshotSink> s(std::move(sink));
+      (void)writer.submit([s] { s->discard(); });
+    }
+  }
   TsigClient tsig;
   Vanity vanity;
   std::unique_ptr<SnapshotSink> sink;
   std::unique_ptr<AxfrClient> axfr;
   std::unique_ptr<IxfrClient> ixfr;
+  store::WriterThread &writer;
   uint16_t id = 0;
   uint16_t qtype = 0;
   bool first = true;
+  bool ended = false;  // the exchange ended: a flush completing later must not touch inflight_
+  bool paused = false; // reading from the master stopped: kMaxQueuedBatches are queued
+  int batches_queued = 0;
   uint64_t bytes = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
@@ -88,10 +104,12 @@ Result<std::unique_ptr<SnapshotSink>> open_sink(store::Env &env, const ZoneSpec 
     return fail(w.error());
   }
   (*w)->set_flush_bytes(kTransferStagingBytes);
+  (*w)->set_auto_flush(false); // flushes run on the writer thread (flush_staged)
   return std::make_unique<SnapshotSink>(std::move(*w), vanity);
 }
 
-// Publishes what a finished transfer received: a full zone, or an IXFR's difference.
+// Publishes what a finished transfer received: a full zone, or an IXFR's difference. Runs on
+// the writer thread.
 Result<store::Published> publish(store::Env &env, TransferJob &job, const std::string &from,
                                  store::ZonemdPolicy zonemd) {
   if (job.axfr || job.ixfr->kind() == IxfrClient::Kind::kFull) {
@@ -106,10 +124,11 @@ Result<store::Published> publish(store::Env &env, TransferJob &job, const std::s
 
 } // namespace
 
-ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
+ZoneController::ZoneController(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
                                std::shared_ptr<const ZoneSpec> spec, Throttle &throttle,
                                const Limits &limits)
-    : loop_(loop), env_(env), spec_(std::move(spec)), throttle_(throttle), limits_(limits),
+    : loop_(loop), env_(env), writer_(writer), spec_(std::move(spec)), throttle_(throttle),
+      limits_(limits),
       name_(spec_->name) {
   for (const auto &m : spec_->masters) {
     for (const auto &a : m->addresses) {
@@ -131,7 +150,9 @@ ZoneController::ZoneController(uv_loop_t *loop, store::Env &env,
   timer_.data = this;
 }
 
-ZoneController::~ZoneController() = default;
+ZoneController::~ZoneController() {
+  *alive_ = false;
+}
 
 const char *ZoneController::state_name(int state) {
   switch (static_cast<State>(state)) {
@@ -189,6 +210,7 @@ void ZoneController::retransfer() {
 
 void ZoneController::stop() {
   set_state(State::kStopped);
+  *alive_ = false;
   if (inflight_ != nullptr) {
     inflight_->cancel();
     inflight_ = nullptr;
@@ -334,7 +356,7 @@ void ZoneController::next_remote_or_retry(const std::string &why) {
 void ZoneController::begin_transfer(bool ixfr) {
   set_state(State::kTransferring);
   const Remote &r = remotes_[remote_];
-  auto job = std::make_shared<TransferJob>(*spec_, r.master->key);
+  auto job = std::make_shared<TransferJob>(*spec_, r.master->key, writer_);
   job->id = random_id();
   job->qtype = ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR;
   std::string from = r.address->text;
@@ -377,7 +399,13 @@ void ZoneController::begin_transfer(bool ixfr) {
   inflight_ = Exchange::start(
       loop_, *r.address, r.master->source, true, std::vector<uint8_t>(buf, buf + *len),
       limits_.transfer_idle_ms, limits_.transfer_timeout_ms,
-      [this, job](uint8_t *wire, size_t n) { return job->on_message(wire, n, *spec_); },
+      [this, job](uint8_t *wire, size_t n) {
+        auto next = job->on_message(wire, n, *spec_);
+        if (next && *next == Next::kMore && job->sink && job->sink->flush_due()) {
+          flush_staged(job);
+        }
+        return next;
+      },
       [this, ixfr, job](const ExchangeEnd &end) {
         inflight_ = nullptr;
         if (state_ == State::kStopped) {
@@ -387,8 +415,69 @@ void ZoneController::begin_transfer(bool ixfr) {
       });
 }
 
+void ZoneController::flush_staged(std::shared_ptr<void> job_ptr) {
+  auto *job = static_cast<TransferJob *>(job_ptr.get());
+  if (job->batches_queued >= kMaxQueuedBatches) {
+    if (!job->paused) {
+      job->paused = true; // backpressure: resumed when the writer took a batch
+      inflight_->pause();
+    }
+    return;
+  }
+  auto batch = std::make_shared<store::StagedBatch>(job->sink->take_staged());
+  ++job->batches_queued;
+  bool queued = writer_.call<Status>(
+      [job, batch, job_ptr] { return job->sink->flush(*batch); },
+      [this, alive = alive_, job_ptr, job](Status &st) {
+        --job->batches_queued;
+        if (!*alive || job->ended || inflight_ == nullptr) {
+          return; // stopped or ended meanwhile (cancelled, timed out)
+        }
+        if (!st) {
+          inflight_->abort_with(st.error());
+        } else if (job->paused) {
+          job->paused = false;
+          flush_staged(job_ptr); // the full staging buffer, now that the queue has room
+          inflight_->resume();
+        }
+      });
+  if (!queued) {
+    inflight_->abort_with("shutting down");
+  }
+}
+
 void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
                                      std::shared_ptr<void> job_ptr) {
+  auto *job = static_cast<TransferJob *>(job_ptr.get());
+  job->ended = true;
+  bool up_to_date =
+      !end.status ? false : job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kUpToDate;
+  if (!end.status || up_to_date) {
+    finish_transfer(ixfr, end, std::move(job_ptr),
+                    !end.status ? Result<store::Published>(fail(end.status.error()))
+                                : Result<store::Published>(fail("")));
+    return;
+  }
+  // The publish (NSEC3 hashing, ZONEMD, a million records) runs on the writer thread: the loop
+  // keeps serving every other zone's timers meanwhile.
+  std::string from = remote_text();
+  bool queued = writer_.call<Result<store::Published>>(
+      [env = &env_, job_ptr, from, zonemd = spec_->zonemd] {
+        return publish(*env, *static_cast<TransferJob *>(job_ptr.get()), from, zonemd);
+      },
+      [this, alive = alive_, ixfr, end, job_ptr](Result<store::Published> &pub) {
+        if (*alive && state_ != State::kStopped) {
+          finish_transfer(ixfr, end, job_ptr, pub);
+        }
+      });
+  if (!queued) {
+    finish_transfer(ixfr, end, std::move(job_ptr), fail("shutting down"));
+  }
+}
+
+void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
+                                     std::shared_ptr<void> job_ptr,
+                                     const Result<store::Published> &pub) {
   auto *job = static_cast<TransferJob *>(job_ptr.get());
   const char *kind = ixfr ? "IXFR" : "AXFR";
   std::string from = remote_text();
@@ -397,9 +486,6 @@ void ZoneController::on_transfer_end(bool ixfr, const ExchangeEnd &end,
   if (job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kFull) {
     kind = "IXFR (AXFR-style)";
   }
-  Result<store::Published> pub = !end.status  ? Result<store::Published>(fail(end.status.error()))
-                                 : up_to_date ? Result<store::Published>(fail(""))
-                                              : publish(env_, *job, from, spec_->zonemd);
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count();
   if (up_to_date) {

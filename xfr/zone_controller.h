@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "store/env.h"
+#include "store/writer_thread.h"
 #include "xfr/spec.h"
 #include "xfr/throttle.h"
 #include "xfr/transport.h"
@@ -61,9 +62,10 @@ private:
 
 class ZoneController {
 public:
+  // Snapshot flushes and publishes run on `writer`; their completions come back on the loop.
   // `limits` (owned by the Service, changed by a reload) applies to each operation as it starts.
-  ZoneController(uv_loop_t *loop, store::Env &env, std::shared_ptr<const ZoneSpec> spec,
-                 Throttle &throttle, const Limits &limits);
+  ZoneController(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
+                 std::shared_ptr<const ZoneSpec> spec, Throttle &throttle, const Limits &limits);
   ~ZoneController();
   ZoneController(const ZoneController &) = delete;
   ZoneController &operator=(const ZoneController &) = delete;
@@ -99,6 +101,11 @@ private:
   void next_remote_or_retry(const std::string &why);
   void begin_transfer(bool ixfr);
   void on_transfer_end(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job);
+  // Records staged beyond the bound go to the writer; the master is not read meanwhile.
+  void flush_staged(std::shared_ptr<void> job);
+  // After the publish (on the writer thread) or a failure: counters, log, next timer.
+  void finish_transfer(bool ixfr, const ExchangeEnd &end, std::shared_ptr<void> job,
+                       const Result<store::Published> &pub);
   void done(bool ok);
   void set_state(State s) {
     state_ = s;
@@ -108,6 +115,9 @@ private:
 
   uv_loop_t *loop_;
   store::Env &env_;
+  store::WriterThread &writer_;
+  // False once stopped: a writer completion arriving later must not touch a freed controller.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::shared_ptr<const ZoneSpec> spec_;
   std::vector<Remote> remotes_;
   size_t remote_ = 0;
