@@ -2,6 +2,7 @@
 // Composition root (see server.h).
 #include "daemon/server.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +31,7 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/log_limit.h"
 #include "daemon/control.h"
 #include "daemon/status.h"
 #include "serve/notify.h"
@@ -60,8 +63,8 @@ public:
     cv_.notify_one();
     thread_.join();
   }
-  // Loads changed zone files; with a new config (reload), first removes the zones it no longer
-  // lists from the store.
+  // Loads changed zone files; with a new config (reload), first marks the zones it no longer
+  // lists as kept (not served) and serves the kept zones it lists again.
   void request(std::shared_ptr<const Config> reloaded = nullptr) {
     {
       std::lock_guard lock(mu_);
@@ -73,26 +76,44 @@ public:
     }
     cv_.notify_one();
   }
+  // Runs `job` on the writer thread (after a reload requested before it). Jobs not run by the
+  // time the loader stops are dropped (their promises broken).
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+  store::Env &env() { return env_; }
 
 private:
   void loop() {
     std::shared_ptr<const Config> cfg;
-    bool reconfigured = false;
     for (;;) {
+      bool reconfigured = false, load = false;
+      std::vector<std::function<void()>> jobs;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return pending_ || stop_; });
+        cv_.wait(lock, [this] { return pending_ || !jobs_.empty() || stop_; });
         if (stop_) {
           return;
         }
-        pending_ = false;
+        load = std::exchange(pending_, false);
         cfg = cfg_;
         reconfigured = std::exchange(reconfigured_, false);
+        jobs.swap(jobs_);
       }
       if (reconfigured) {
         drop_unconfigured(env_, *cfg);
       }
-      load_all(*cfg);
+      for (auto &job : jobs) {
+        job();
+      }
+      if (load) {
+        load_all(*cfg);
+      }
     }
   }
 
@@ -152,27 +173,55 @@ private:
   std::function<void()> after_gc_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<std::function<void()>> jobs_; // guarded by mu_
   bool pending_ = false;
   bool first_ = true;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
-// Zones in the store that the config no longer lists stop being served.
+// Zones in the store that the config no longer lists stop being served but keep their data
+// (a templating slip must not cost every zone); zones listed again are served from it at once.
 void drop_unconfigured(store::Env &env, const Config &cfg) {
-  std::set<std::vector<uint8_t>> wanted;
+  std::vector<std::vector<uint8_t>> wanted;
   for (const auto &z : cfg.zones) {
-    wanted.insert(z.apex);
+    wanted.push_back(z.apex);
   }
-  for (const auto &z : store::list_zones(env)) {
-    if (wanted.count(z.apex) == 0) {
-      std::string name = name_to_string(z.apex.data());
-      if (auto st = store::remove_zone(env, z.apex.data()); !st) {
-        zone_log(spdlog::level::err, name, "cannot remove unconfigured zone: {}", st.error());
-      } else {
-        zone_log(spdlog::level::info, name, "not in the config any more, removed from storage");
-      }
-    }
+  auto changes = store::sync_kept(env, wanted);
+  if (!changes) {
+    spdlog::error("cannot mark unconfigured zones: {}", changes.error());
+    return;
+  }
+  for (const auto &z : changes->kept) {
+    zone_log(spdlog::level::warn, name_to_string(z.apex.data()),
+             "not in the config any more: not served, serial {} kept in storage (holdfast zone "
+             "purge deletes it)",
+             z.record.serial);
+  }
+  for (const auto &z : changes->restored) {
+    zone_log(spdlog::level::info, name_to_string(z.apex.data()),
+             "in the config again: serving its kept snapshot, serial {}", z.record.serial);
+  }
+}
+
+// Purges a kept zone on the writer thread (the HTTP thread waits: the answer says what happened).
+Result<store::PurgeOutcome> purge(std::atomic<ZoneLoader *> &writer,
+                                  const std::vector<uint8_t> &apex) {
+  ZoneLoader *loader = writer.load();
+  if (loader == nullptr) {
+    return fail("the server is starting or stopping");
+  }
+  auto done = std::make_shared<std::promise<Result<store::PurgeOutcome>>>();
+  auto outcome = done->get_future();
+  loader->post(
+      [&env = loader->env(), apex, done] { done->set_value(store::purge_zone(env, apex.data())); });
+  if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    return fail("the writer is busy (loading zone files?); the purge runs when it is free");
+  }
+  try {
+    return outcome.get();
+  } catch (const std::future_error &) {
+    return fail("the server is stopping");
   }
 }
 
@@ -180,9 +229,12 @@ void drop_unconfigured(store::Env &env, const Config &cfg) {
 // silently. The lock dies with the process, so a SIGKILL never leaves a stale lock behind.
 Result<int> lock_storage(const std::string &dir) {
   std::string path = dir + "/holdfast.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  // O_NOFOLLOW: a symlink planted in the storage directory is never written through.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) {
-    return fail("cannot open " + path + ": " + std::strerror(errno));
+    return fail(
+        "cannot open " + path + ": " +
+        (errno == ELOOP ? std::string("it is a symbolic link (refused)") : std::strerror(errno)));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {0};
@@ -232,6 +284,34 @@ open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serv
   return workers;
 }
 
+// Hands the storage directory and its entries to the user. Relative to the directory's fd and
+// with AT_SYMLINK_NOFOLLOW: a symlink planted there is never followed (its target, say a file
+// of root's, keeps its owner), and the directory cannot be swapped for a link meanwhile.
+Status chown_storage(const std::string &storage, uid_t uid, gid_t gid) {
+  int dirfd = ::open(storage.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    return fail("server.user: cannot open " + storage + ": " + std::strerror(errno));
+  }
+  DIR *dir = ::fdopendir(::dup(dirfd));
+  if (dir == nullptr) {
+    ::close(dirfd);
+    return fail("server.user: cannot list " + storage + ": " + std::strerror(errno));
+  }
+  while (const dirent *e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      (void)::fchownat(dirfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW);
+    }
+  }
+  ::closedir(dir);
+  int rc = ::fchown(dirfd, uid, gid);
+  int err = errno;
+  ::close(dirfd);
+  if (rc != 0) {
+    return fail("server.user: cannot hand " + storage + " over: " + std::strerror(err));
+  }
+  return Ok{};
+}
+
 // Port 53 is bound as root; then the process becomes `server.user` (its storage files handed
 // over to it first, so that a later start as that user can open them).
 Status drop_privileges(const std::string &user, const std::string &storage) {
@@ -248,11 +328,9 @@ Status drop_privileges(const std::string &user, const std::string &storage) {
     }
     return fail("server.user: cannot become '" + user + "' without starting as root");
   }
-  std::error_code ec;
-  for (const auto &f : std::filesystem::directory_iterator(storage, ec)) {
-    (void)::chown(f.path().c_str(), pw->pw_uid, pw->pw_gid);
+  if (auto st = chown_storage(storage, pw->pw_uid, pw->pw_gid); !st) {
+    return st;
   }
-  (void)::chown(storage.c_str(), pw->pw_uid, pw->pw_gid);
   if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
       ::setuid(pw->pw_uid) != 0) {
     return fail("server.user: cannot become '" + user + "': " + std::strerror(errno));
@@ -359,6 +437,7 @@ void reload(Runtime &rt) {
   auto cfg = std::make_shared<const Config>(std::move(*next));
   warn_restart_only(*rt.cfg, *cfg);
   init_logging(cfg->log_level);
+  set_log_rate_limit(static_cast<int64_t>(cfg->log_rate_limit_ms) * 1'000'000);
   std::map<std::vector<uint8_t>, const ZoneConfig *> before;
   for (const auto &z : rt.cfg->zones) {
     before.emplace(z.apex, &z);
@@ -376,7 +455,7 @@ void reload(Runtime &rt) {
     changed += same ? 0 : 1;
     before.erase(it);
   }
-  rt.loader->request(cfg); // removes dropped zones from the store, loads new/changed files
+  rt.loader->request(cfg); // stops serving dropped zones (data kept), loads new/changed files
   rt.xfr->reconfigure(cfg->secondaries());
   rt.status->set_config(cfg);
   rt.cfg = cfg;
@@ -389,6 +468,7 @@ void reload(Runtime &rt) {
 int run_server(const Config &initial) {
   const Config &cfg = initial;
   init_logging(cfg.log_level);
+  set_log_rate_limit(static_cast<int64_t>(cfg.log_rate_limit_ms) * 1'000'000);
   raise_fd_limit();
   auto env = store::Env::open({cfg.storage});
   if (!env) {
@@ -421,8 +501,12 @@ int run_server(const Config &initial) {
   for (const auto &ep : cfg.listen) {
     addrs += (addrs.empty() ? "" : ", ") + ep.text;
   }
-  spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
-               addrs, workers->size());
+  auto stored = store::list_zones(**env);
+  size_t kept = std::count_if(stored.begin(), stored.end(), [](const store::ZoneInfo &z) {
+    return (z.record.flags & store::kZoneFlagKept) != 0;
+  });
+  spdlog::info("serving {} stored zone(s) on {} with {} worker(s); {} kept, not served",
+               stored.size() - kept, addrs, workers->size(), kept);
 
   // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
   StatusSource status(rt.cfg, **env, *xfr_service, *workers);
@@ -432,6 +516,8 @@ int run_server(const Config &initial) {
   uv_async_init(&loop, &reload_async,
                 [](uv_async_t *a) { reload(*static_cast<Runtime *>(a->data)); });
   control.on_reload([&reload_async] { uv_async_send(&reload_async); });
+  std::atomic<ZoneLoader *> writer{nullptr};
+  control.on_purge([&writer](const std::vector<uint8_t> &apex) { return purge(writer, apex); });
   if (cfg.http) {
     if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
       spdlog::error("{}; metrics and the control API are off", st.error());
@@ -459,12 +545,14 @@ int run_server(const Config &initial) {
       std::make_unique<ZoneLoader>(**env, rt.cfg, [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
   rt.loader = loader.get();
+  writer.store(loader.get());
   rt.xfr = xfr_service.get();
   rt.status = &status;
 
   Signals sig(&loop, [&rt] { reload(rt); });
   uv_run(&loop, UV_RUN_DEFAULT);
-  control.stop(); // no more reload requests
+  control.stop(); // no more reload or purge requests
+  writer.store(nullptr);
   loader.reset(); // interrupts a load in progress; its partial snapshot is collected next start
   xfr_service->stop();
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/clock.h"
+#include "common/dname.h"
 #include "common/knot.h"
 #include "store/writer.h"
 
@@ -122,6 +123,27 @@ std::optional<ZoneStatus> StatusSource::zone(const std::string &name) {
     return status_of(z, serial, unix_now_ns());
   }
   return std::nullopt;
+}
+
+std::vector<KeptZoneStatus> StatusSource::kept() {
+  std::vector<KeptZoneStatus> out;
+  std::lock_guard lock(mu_);
+  if (!txn_.begin()) {
+    return out;
+  }
+  for (const auto &k : store::list_kept(env_, txn_.get())) {
+    KeptZoneStatus z;
+    z.zone = name_to_string(k.info.apex.data());
+    z.serial = k.info.record.serial;
+    z.records = k.info.record.records;
+    if (k.dropped_ns != 0) {
+      z.dropped = seconds(k.dropped_ns);
+    }
+    z.source = k.info.source;
+    out.push_back(std::move(z));
+  }
+  txn_.end();
+  return out;
 }
 
 ServerStatus StatusSource::server() {

@@ -48,6 +48,15 @@ struct ServerStatus {
   uint64_t notifies_received = 0, notifies_accepted = 0, notifies_refused = 0;
 };
 
+// A zone that left the config, its data kept in the store (store/schema.h kZoneFlagKept).
+struct KeptZoneStatus {
+  std::string zone;
+  uint32_t serial = 0;
+  uint32_t records = 0;
+  std::optional<double> dropped; // unix seconds it left the config
+  std::string source;            // zone file or master it was last published from
+};
+
 // What the control plane reads. Everything it points to outlives the plane.
 class StatusSource {
 public:
@@ -59,6 +68,8 @@ public:
   // One zone by name (any case, final dot optional), if configured.
   std::optional<ZoneStatus> zone(const std::string &name);
   ServerStatus server();
+  // Zones in the store that no config lists (not served).
+  std::vector<KeptZoneStatus> kept();
   xfr::Service &xfr() { return xfr_; }
 
 private:
