@@ -181,6 +181,9 @@ void server_metrics(Writer &w, const std::vector<ZoneStatus> &zones, const Serve
        static_cast<double>(s.snapshots)},
       {"holdfast_storage_size_bytes", "gauge", "Bytes used in the LMDB store.",
        static_cast<double>(s.storage_bytes)},
+      {"holdfast_kept_zones", "gauge",
+       "Zones removed from the config whose snapshots are kept in the store (not served).",
+       static_cast<double>(s.kept_zones)},
   };
   for (const auto &p : plain) {
     w.family(p.name, p.type, p.help);

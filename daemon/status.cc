@@ -171,6 +171,7 @@ ServerStatus StatusSource::server() {
       if (mdb_stat(txn_.get(), env_.snapshots(), &st) == MDB_SUCCESS) {
         s.snapshots = st.ms_entries;
       }
+      s.kept_zones = store::count_kept(env_, txn_.get());
       txn_.end();
     }
   }

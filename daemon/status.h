@@ -45,6 +45,7 @@ struct ServerStatus {
   uint64_t qtype_other = 0;
   uint64_t snapshots = 0;
   uint64_t storage_bytes = 0;
+  uint64_t kept_zones = 0; // in the store, not in the config: not served
   uint64_t notifies_received = 0, notifies_accepted = 0, notifies_refused = 0;
 };
 

@@ -12,8 +12,10 @@ namespace {
 
 // "meta" key of a kept zone's drop time: "kept" ++ apex.
 std::vector<uint8_t> kept_key(const std::vector<uint8_t> &apex) {
-  std::vector<uint8_t> key(kMetaKeptPrefix, kMetaKeptPrefix + std::strlen(kMetaKeptPrefix));
-  key.insert(key.end(), apex.begin(), apex.end());
+  size_t prefix = std::strlen(kMetaKeptPrefix);
+  std::vector<uint8_t> key(prefix + apex.size());
+  std::memcpy(key.data(), kMetaKeptPrefix, prefix);
+  std::memcpy(key.data() + prefix, apex.data(), apex.size());
   return key;
 }
 
@@ -64,6 +66,22 @@ std::vector<KeptZone> list_kept(Env &env, MDB_txn *txn) {
     }
   }
   return out;
+}
+
+size_t count_kept(Env &env, MDB_txn *txn) {
+  size_t n = 0;
+  MDB_cursor *cur = nullptr;
+  if (mdb_cursor_open(txn, env.zones(), &cur) != MDB_SUCCESS) {
+    return 0;
+  }
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    n += v.mv_size >= sizeof(ZoneRecord) &&
+         (static_cast<const ZoneRecord *>(v.mv_data)->flags & kZoneFlagKept) != 0;
+  }
+  mdb_cursor_close(cur);
+  return n;
 }
 
 Result<KeptChanges> sync_kept(Env &env, const std::vector<std::vector<uint8_t>> &configured) {

@@ -130,6 +130,7 @@ struct KeptZone {
   int64_t dropped_ns = 0; // unix time the zone left the config (0 if unknown)
 };
 std::vector<KeptZone> list_kept(Env &env, MDB_txn *txn);
+size_t count_kept(Env &env, MDB_txn *txn); // without copying the records
 // What sync_kept() changed.
 struct KeptChanges {
   std::vector<ZoneInfo> kept;     // stopped being served, data kept

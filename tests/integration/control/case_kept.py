@@ -12,7 +12,7 @@ import time
 import dns.rcode
 
 from ctllib import (PRIM, PRIM_SERIAL, SEC, SEC_BODY, START_TIMEOUT, TOKEN, CtlEnv, hftest,
-                    knotmaster, log, master, run_cli, secondary, wait_serial)
+                    knotmaster, log, master, metric, run_cli, secondary, wait_serial)
 
 SEC2 = "sec2.test."
 SEC2_SERIAL = 7
@@ -117,6 +117,9 @@ def drop_everything(w):
     for z, serial in want.items():
         row = next((ln.split() for ln in out.splitlines() if ln.split()[:1] == [z]), None)
         assert row and row[1] == str(serial), "zone list --kept row of %s: %s\n%s" % (z, row, out)
+    samples, _, _ = w.env.scrape()
+    assert metric(samples, "holdfast_kept_zones") == 3, "holdfast_kept_zones %s, want 3" % (
+        metric(samples, "holdfast_kept_zones"))
     _, api = w.env.api("/api/v1/zones")
     assert api["zones"] == [], "GET /api/v1/zones lists %s with no zone configured" % api
     log("every zone dropped by a reload: REFUSED, kept with serials %s; zone list --kept:\n%s"
@@ -141,6 +144,8 @@ def restore_masters_down(w):
     hftest.wait_log_since(w.hf, mark, r"\[%s\] in the config again: serving its kept snapshot, "
                           r"serial 1" % SEC, 2)
     assert w.kept_api() == {}, "zones still kept after being re-added: %s" % w.kept_api()
+    w.env.wait_metrics("holdfast_kept_zones 0",
+                       lambda smp: metric(smp, "holdfast_kept_zones") == 0, 2)
     log("right config back, knotd down: every zone answered %.3f s after the reload"
         % (time.monotonic() - t0))
 

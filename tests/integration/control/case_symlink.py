@@ -21,17 +21,22 @@ def plant(storage, name, target):
     return path
 
 
-def check_target(target, what):
+def content(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def check_target(target, what, want=SECRET.encode()):
     st = os.stat(target)
     assert st.st_uid == 0 and st.st_gid == 0, "%s: the symlink's target %s is now owned by " \
         "%d:%d, want root" % (what, target, st.st_uid, st.st_gid)
-    with open(target) as f:
-        assert f.read() == SECRET, "%s: the symlink's target %s was written" % (what, target)
+    assert content(target) == want, "%s: the symlink's target %s was written" % (what, target)
 
 
 def refused_start(binary, cfg, port, tmp, storage, name, target):
     """A start with storage/name a symlink to `target` must fail, naming the file."""
     link = plant(storage, name, target)
+    before = content(target)
     h = hftest.Holdfast(binary, cfg, port, os.path.join(tmp, "refused-%s.log" % name)).start()
     try:
         rc = h.proc.wait(timeout=10)
@@ -41,7 +46,7 @@ def refused_start(binary, cfg, port, tmp, storage, name, target):
     assert rc != 0, "started with %s a symlink (exit %s):\n%s" % (name, rc, text)
     assert name in text and "symbolic link" in text, \
         "the error does not name %s as a symbolic link:\n%s" % (name, text)
-    check_target(target, "start with %s a symlink" % name)
+    check_target(target, "start with %s a symlink" % name, before)
     os.unlink(link)
     log("%s a symlink: start refused (exit %d): %s" % (name, rc, text.strip().splitlines()[-1]))
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Kept zones (store/schema.h kZoneFlagKept): a zone that leaves the config is not found by the
 // serve path but keeps its snapshots; publishing keeps the mark; purge deletes only kept zones.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,7 @@ protected:
                     std::to_string(k.info.record.serial));
     }
     txn.end();
+    std::sort(out.begin(), out.end());
     return out;
   }
 
