@@ -52,7 +52,11 @@ json zone_json(const ZoneStatus &z, bool detail) {
 // Bodies the API takes are empty or small: a bigger one is refused (413) before it is read.
 constexpr size_t kMaxBody = 64 * 1024;
 // A client gets this long for each read or write; one that stalls mid-request is cut off.
+// (cpp-httplib answers a request whose headers timed out with 400 and then waits for the next
+// one as on any kept-alive connection: the idle wait is short, so such a client is gone
+// after about kIoTimeoutSeconds + kIdleSeconds.)
 constexpr time_t kIoTimeoutSeconds = 5;
+constexpr time_t kIdleSeconds = 2;
 
 using Digest = std::array<uint8_t, 32>;
 
@@ -92,7 +96,7 @@ Status ControlPlane::start(const Endpoint &at, const std::string &token) {
   server_->set_payload_max_length(kMaxBody);
   server_->set_read_timeout(kIoTimeoutSeconds, 0);
   server_->set_write_timeout(kIoTimeoutSeconds, 0);
-  server_->set_keep_alive_timeout(kIoTimeoutSeconds);
+  server_->set_keep_alive_timeout(kIdleSeconds);
   routes();
   if (!server_->bind_to_port(endpoint_host(at), endpoint_port(at))) {
     return fail("cannot listen on " + at.text +
