@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Kept zones (schema.h kZoneFlagKept): a zone that leaves the config stops being served but
 // keeps its snapshots, so that a config slip never costs a zone's data; purge deletes them.
+#include <cstddef>
 #include <cstring>
 #include <set>
 
@@ -38,8 +39,8 @@ int put_flags(Env &env, MDB_txn *txn, const std::vector<uint8_t> &apex, bool kep
   }
   std::vector<uint8_t> value(static_cast<uint8_t *>(v.mv_data),
                              static_cast<uint8_t *>(v.mv_data) + v.mv_size);
-  auto *rec = reinterpret_cast<ZoneRecord *>(value.data());
-  rec->flags = kept ? (rec->flags | kZoneFlagKept) : (rec->flags & ~kZoneFlagKept);
+  uint8_t &flags = value[offsetof(ZoneRecord, flags)];
+  flags = kept ? (flags | kZoneFlagKept) : (flags & ~kZoneFlagKept);
   v = {value.size(), value.data()};
   rc = mdb_put(txn, env.zones(), &k, &v, 0);
   auto key = kept_key(apex);
@@ -77,8 +78,7 @@ size_t count_kept(Env &env, MDB_txn *txn) {
   MDB_val k, v;
   for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    n += v.mv_size >= sizeof(ZoneRecord) &&
-         (static_cast<const ZoneRecord *>(v.mv_data)->flags & kZoneFlagKept) != 0;
+    n += v.mv_size >= sizeof(ZoneRecord) && zone_value_kept(v.mv_data);
   }
   mdb_cursor_close(cur);
   return n;

@@ -35,6 +35,7 @@
 // another machine: transfers use DNS). Keys are big-endian so they sort numerically.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace holdfast::store {
@@ -89,6 +90,12 @@ struct ZoneRecord {
   uint8_t reserved2[3];
 };
 static_assert(sizeof(ZoneRecord) == 64);
+
+// The kept flag of a "zones" value in the map: LMDB does not align values, so the flags byte is
+// read, not a member of a ZoneRecord cast over it.
+inline bool zone_value_kept(const void *value) {
+  return (static_cast<const uint8_t *>(value)[offsetof(ZoneRecord, flags)] & kZoneFlagKept) != 0;
+}
 
 enum class SnapshotState : uint8_t { kBuilding = 1, kPublished = 2 };
 

@@ -470,6 +470,21 @@ TEST_F(ConfigTest, HttpOffLoopbackWithoutATokenIsAnError) {
   EXPECT_TRUE(r.ok()) << r.error();
 }
 
+TEST_F(ConfigTest, LogRateLimitDefaultsToTenSecondsAndZeroTurnsItOff) {
+  auto r = load(kHead);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 10000u);
+  r = load(std::string(kHead) + "log:\n  rate-limit: 2m\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 120000u);
+  r = load(std::string(kHead) + "log:\n  rate-limit: 0\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 0u);
+  std::string e = error_of(std::string(kHead) + "log:\n  rate-limit: often\n");
+  EXPECT_EQ(e, at(5) + "log.rate-limit: expected a duration like 10s, or 0 to log every event; "
+                       "got 'often'");
+}
+
 TEST_F(ConfigTest, CheckNamesTheConfigLineOfAnUnreadableZoneFile) {
   path_ = dir_.write("holdfast.yaml", std::string(kHead) + "zones:\n  - domain: example.org\n"
                                                            "    file: missing.zone\n");
