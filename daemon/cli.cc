@@ -53,6 +53,15 @@ void print_table(const json &zones) {
   }
 }
 
+void print_kept(const json &zones) {
+  std::printf("%-30s %10s %8s %-20s %s\n", "ZONE", "SERIAL", "RECORDS", "DROPPED", "SOURCE");
+  for (const auto &z : zones) {
+    std::printf("%-30s %10s %8s %-20s %s\n", text_or_dash(z["zone"]).c_str(),
+                text_or_dash(z["serial"]).c_str(), text_or_dash(z["records"]).c_str(),
+                when(z["dropped"]).c_str(), text_or_dash(z["source"]).c_str());
+  }
+}
+
 void print_detail(const json &z) {
   print_table(json::array({z}));
   std::printf("\nlast check     %s\nlast transfer  %s (%s s, %s bytes)\n",
@@ -85,13 +94,14 @@ int zone_command(const ZoneCommand &cmd) {
   if (!cfg->http_token.empty()) {
     headers.emplace("Authorization", "Bearer " + cfg->http_token);
   }
-  std::string path = "/api/v1/zones";
+  std::string path = cmd.kept ? "/api/v1/zones?kept=1" : "/api/v1/zones";
   if (cmd.action == "reload") {
     path = "/api/v1/reload";
   } else if (cmd.action != "list") {
     path += "/" + cmd.zone + "/" + cmd.action; // zone names need no escaping in a path segment
   }
-  bool post = cmd.action == "refresh" || cmd.action == "retransfer" || cmd.action == "reload";
+  bool post = cmd.action == "refresh" || cmd.action == "retransfer" || cmd.action == "reload" ||
+              cmd.action == "purge";
   if (cmd.action == "status") {
     path = "/api/v1/zones/" + cmd.zone;
   }
@@ -115,8 +125,13 @@ int zone_command(const ZoneCommand &cmd) {
     std::printf("%s", res->body.c_str());
   } else if (cmd.action == "reload") {
     std::printf("reload requested (the server logs whether the new config was taken)\n");
+  } else if (cmd.action == "purge") {
+    std::printf("%s: purged (its stored snapshots are deleted)\n",
+                body.value("zone", cmd.zone).c_str());
   } else if (post) {
     std::printf("%s: %s requested\n", body.value("zone", cmd.zone).c_str(), cmd.action.c_str());
+  } else if (cmd.action == "list" && cmd.kept) {
+    print_kept(body["zones"]);
   } else if (cmd.action == "list") {
     print_table(body["zones"]);
   } else {

@@ -2,6 +2,8 @@
 // YAML config loading and validation (see config.h and conf/README.md).
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pwd.h>
 
 #include <charconv>
@@ -186,6 +188,18 @@ void load_rrl(const YAML::Node &n, serve::RrlOptions &rrl, Errors &errs) {
   }
 }
 
+// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: reachable from this host only.
+bool is_loopback(const Endpoint &ep) {
+  if (ep.addr.ss_family == AF_INET) {
+    const auto *in = reinterpret_cast<const sockaddr_in *>(&ep.addr);
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  const auto *in6 = reinterpret_cast<const sockaddr_in6 *>(&ep.addr);
+  return ep.addr.ss_family == AF_INET6 &&
+         (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+          (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127));
+}
+
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs) {
   check_keys(n,
              {"listen", "workers", "storage", "udp-max-payload", "identity", "version", "nsid",
@@ -255,6 +269,12 @@ void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Error
   }
   if (auto t = n["http-token"]) {
     get_text(t, "server.http-token", cfg.http_token, errs);
+  }
+  // The API reloads and purges zones: off the host it needs a token.
+  if (auto h = n["http"]; h && cfg.http && cfg.http_token.empty() && !is_loopback(*cfg.http)) {
+    errs.add(h, "server.http",
+             cfg.http->text + " is not a loopback address: set server.http-token (the control "
+                              "API can reload the config and purge zones)");
   }
   if (auto m = n["tcp-max-clients"]) {
     get_uint<int>(m, "server.tcp-max-clients", 1, 1000000, cfg.worker.tcp_max_clients, errs);
@@ -621,7 +641,13 @@ Result<Config> load_config(const std::string &path) {
       load_server(s, dir, cfg, errs);
     }
     if (auto l = root["log"]) {
-      check_keys(l, {"level"}, "log", errs);
+      check_keys(l, {"level", "rate-limit"}, "log", errs);
+      if (auto r = l["rate-limit"];
+          r && !parse_duration_ms(r.as<std::string>(), cfg.log_rate_limit_ms)) {
+        errs.add(r, "log.rate-limit",
+                 "expected a duration like 10s, or 0 to log every event; got '" +
+                     r.as<std::string>() + "'");
+      }
       if (auto lv = l["level"]) {
         cfg.log_level = lv.as<std::string>();
         if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warning" &&

@@ -35,6 +35,7 @@ struct Config {
   std::string http_token;       // bearer token for /api/*; empty: no token
   std::string user;             // drop to this user after binding; empty: stay
   std::string log_level = "info";
+  uint64_t log_rate_limit_ms = 10000; // per-packet lines: one per source per this; 0 = all
   serve::ServeOptions serve;
   serve::WorkerOptions worker;
   xfr::Limits xfr; // server.soa-timeout, transfer-*-timeout, transfers, transfers-per-master

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// holdfast command line: run, check, zone list|status|refresh|retransfer, --version.
+// holdfast command line: run, check, zone list|status|refresh|retransfer|purge, --version.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -53,11 +53,20 @@ int run(int argc, char **argv) {
       {"status", "One zone in detail, with its transfer counters.", true},
       {"refresh", "Check the zone's masters now (transfers if they are ahead).", true},
       {"retransfer", "Transfer the whole zone (AXFR) now, whatever the serials say.", true},
+      {"purge",
+       "Delete the stored data of a kept zone (one removed from the config; see zone "
+       "list --kept). A zone in the config is refused.",
+       true},
   };
   for (const auto &a : actions) {
     auto *sub = zone->add_subcommand(a.name, a.help);
     sub->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
     sub->add_flag("--json", zc.json, "Print the API's JSON instead of a table");
+    if (std::string(a.name) == "list") {
+      sub->add_flag("--kept", zc.kept,
+                    "Zones removed from the config whose data is kept (not served): serial, "
+                    "records, when they were dropped");
+    }
     if (a.needs_zone) {
       sub->add_option("zone", zc.zone, "Zone name, e.g. example.com.")->required();
     }

@@ -203,6 +203,9 @@ void server_metrics(Writer &w, const std::vector<ZoneStatus> &zones, const Serve
       {"holdfast_writer_backlog", "gauge",
        "Store writes (flushes, publishes, zone-file loads) queued or running on the writer thread.",
        static_cast<double>(s.writer_backlog)},
+      {"holdfast_kept_zones", "gauge",
+       "Zones removed from the config whose snapshots are kept in the store (not served).",
+       static_cast<double>(s.kept_zones)},
   };
   for (const auto &p : plain) {
     w.family(p.name, p.type, p.help);

@@ -3,9 +3,6 @@
 #include "daemon/server.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,8 +28,10 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/log_limit.h"
 #include "common/loop_queue.h"
 #include "daemon/control.h"
+#include "daemon/privileges.h"
 #include "daemon/status.h"
 #include "serve/notify.h"
 #include "serve/tsig_query.h"
@@ -58,7 +58,8 @@ public:
              std::function<void()> after_gc)
       : env_(env), writer_(writer), cfg_(std::move(cfg)), after_gc_(std::move(after_gc)) {}
   // Loads changed zone files; with a new config (reload), first removes the zones it no longer
-  // lists from the store. The writer must be stopped before the loader is destroyed.
+  // lists as kept (not served) and serves the kept zones it lists again. The writer must be
+  // stopped before the loader is destroyed.
   void request(std::shared_ptr<const Config> reloaded = nullptr) {
     std::lock_guard lock(mu_);
     if (reloaded) {
@@ -80,7 +81,7 @@ private:
       cfg = cfg_;
       reconfigured = std::exchange(reconfigured_, false);
     }
-    if (reconfigured || first_) {
+    if (reconfigured) { // (at start-up, run_server did it before serving)
       drop_unconfigured(env_, *cfg);
     }
     load_all(*cfg);
@@ -146,44 +147,50 @@ private:
   bool first_ = true; // writer thread only
 };
 
-// Zones in the store that the config no longer lists stop being served.
+// Zones in the store that the config no longer lists stop being served but keep their data
+// (a templating slip must not cost every zone); zones listed again are served from it at once.
 void drop_unconfigured(store::Env &env, const Config &cfg) {
-  std::set<std::vector<uint8_t>> wanted;
+  std::vector<std::vector<uint8_t>> wanted;
   for (const auto &z : cfg.zones) {
-    wanted.insert(z.apex);
+    wanted.push_back(z.apex);
   }
-  for (const auto &z : store::list_zones(env)) {
-    if (wanted.count(z.apex) == 0) {
-      std::string name = name_to_string(z.apex.data());
-      if (auto st = store::remove_zone(env, z.apex.data()); !st) {
-        zone_log(spdlog::level::err, name, "cannot remove unconfigured zone: {}", st.error());
-      } else {
-        zone_log(spdlog::level::info, name, "not in the config any more, removed from storage");
-      }
-    }
+  auto changes = store::sync_kept(env, wanted);
+  if (!changes) {
+    spdlog::error("cannot mark unconfigured zones: {}", changes.error());
+    return;
+  }
+  for (const auto &z : changes->kept) {
+    zone_log(spdlog::level::warn, name_to_string(z.apex.data()),
+             "not in the config any more: not served, serial {} kept in storage (holdfast zone "
+             "purge deletes it)",
+             z.record.serial);
+  }
+  for (const auto &z : changes->restored) {
+    zone_log(spdlog::level::info, name_to_string(z.apex.data()),
+             "in the config again: serving its kept snapshot, serial {}", z.record.serial);
   }
 }
 
-// One server per store: SO_REUSEPORT would otherwise let a second instance share the ports
-// silently. The lock dies with the process, so a SIGKILL never leaves a stale lock behind.
-Result<int> lock_storage(const std::string &dir) {
-  std::string path = dir + "/holdfast.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    return fail("cannot open " + path + ": " + std::strerror(errno));
+// Purges a kept zone on the writer thread (the HTTP thread waits: the answer says what happened).
+Result<store::PurgeOutcome> purge(std::atomic<store::WriterThread *> &writer, store::Env &env,
+                                  const std::vector<uint8_t> &apex) {
+  store::WriterThread *w = writer.load();
+  if (w == nullptr) {
+    return fail("the server is starting or stopping");
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char pid[32] = {0};
-    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
-    ::close(fd);
-    return fail("storage " + dir + " is in use by another holdfast" +
-                (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : ""));
+  auto done = std::make_shared<std::promise<Result<store::PurgeOutcome>>>();
+  auto outcome = done->get_future();
+  if (!w->submit([&env, apex, done] { done->set_value(store::purge_zone(env, apex.data())); })) {
+    return fail("the server is stopping");
   }
-  std::string me = std::to_string(::getpid());
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
-    spdlog::warn("cannot write pid to {}", path);
+  if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    return fail("the writer is busy (loading zone files?); the purge runs when it is free");
   }
-  return fd;
+  try {
+    return outcome.get();
+  } catch (const std::future_error &) {
+    return fail("the server is stopping"); // dropped by the writer's stop()
+  }
 }
 
 // serve's NOTIFY door opens onto xfr's intake (serve itself never includes xfr).
@@ -221,37 +228,6 @@ open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serv
                                                       std::move(tcp)));
   }
   return workers;
-}
-
-// Port 53 is bound as root; then the process becomes `server.user` (its storage files handed
-// over to it first, so that a later start as that user can open them).
-Status drop_privileges(const std::string &user, const std::string &storage) {
-  if (user.empty()) {
-    return Ok{};
-  }
-  const passwd *pw = ::getpwnam(user.c_str());
-  if (pw == nullptr) {
-    return fail("server.user: no user '" + user + "' on this system");
-  }
-  if (::geteuid() != 0) {
-    if (::geteuid() == pw->pw_uid) {
-      return Ok{};
-    }
-    return fail("server.user: cannot become '" + user + "' without starting as root");
-  }
-  std::error_code ec;
-  for (const auto &f : std::filesystem::directory_iterator(storage, ec)) {
-    (void)::chown(f.path().c_str(), pw->pw_uid, pw->pw_gid);
-  }
-  (void)::chown(storage.c_str(), pw->pw_uid, pw->pw_gid);
-  if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
-      ::setuid(pw->pw_uid) != 0) {
-    return fail("server.user: cannot become '" + user + "': " + std::strerror(errno));
-  }
-  if (::setuid(0) == 0) {
-    return fail("server.user: root could be regained after becoming '" + user + "'");
-  }
-  return Ok{};
 }
 
 // SIGTERM/SIGINT stop the control loop; SIGHUP reloads the config (and changed zone files).
@@ -356,6 +332,7 @@ void reload(Runtime &rt) {
   auto cfg = std::make_shared<const Config>(std::move(*next));
   warn_restart_only(*rt.cfg, *cfg);
   init_logging(cfg->log_level);
+  set_log_rate_limit(static_cast<int64_t>(cfg->log_rate_limit_ms) * 1'000'000);
   std::map<std::vector<uint8_t>, const ZoneConfig *> before;
   for (const auto &z : rt.cfg->zones) {
     before.emplace(z.apex, &z);
@@ -373,7 +350,7 @@ void reload(Runtime &rt) {
     changed += same ? 0 : 1;
     before.erase(it);
   }
-  rt.loader->request(cfg); // removes dropped zones from the store, loads new/changed files
+  rt.loader->request(cfg); // stops serving dropped zones (data kept), loads new/changed files
   // New transfer bounds apply to the operations that start from now on.
   rt.xfr->set_limits(cfg->xfr);
   rt.xfr->reconfigure(cfg->secondaries());
@@ -389,6 +366,7 @@ void reload(Runtime &rt) {
 int run_server(const Config &initial) {
   const Config &cfg = initial;
   init_logging(cfg.log_level);
+  set_log_rate_limit(static_cast<int64_t>(cfg.log_rate_limit_ms) * 1'000'000);
   raise_fd_limit();
   store::EnvOptions env_opts{cfg.storage};
   // Tests only (undocumented): a tiny initial map makes the map grow many times.
@@ -416,6 +394,12 @@ int run_server(const Config &initial) {
   LoopQueue completions(&loop);
   store::WriterThread writer(**env,
                              [&completions](std::function<void()> t) { completions.post(t); });
+  // Zones the config no longer lists are not served from the first answer on (kept, not
+  // removed): the writer's first job, waited for before the workers start.
+  std::promise<void> kept_done;
+  if (writer.submit([&] { drop_unconfigured(**env, cfg); kept_done.set_value(); })) {
+    kept_done.get_future().wait();
+  }
   auto xfr_service =
       std::make_unique<xfr::Service>(&loop, **env, writer, cfg.secondaries(), cfg.xfr);
   NotifyBridge notify_bridge(xfr_service->notify_rx());
@@ -442,8 +426,12 @@ int run_server(const Config &initial) {
   for (const auto &ep : cfg.listen) {
     addrs += (addrs.empty() ? "" : ", ") + ep.text;
   }
-  spdlog::info("serving {} stored zone(s) on {} with {} worker(s)", store::list_zones(**env).size(),
-               addrs, workers->size());
+  auto stored = store::list_zones(**env);
+  size_t kept = std::count_if(stored.begin(), stored.end(), [](const store::ZoneInfo &z) {
+    return (z.record.flags & store::kZoneFlagKept) != 0;
+  });
+  spdlog::info("serving {} stored zone(s) on {} with {} worker(s); {} kept, not served",
+               stored.size() - kept, addrs, workers->size(), kept);
 
   // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
   StatusSource status(rt.cfg, **env, *xfr_service, *workers, &writer);
@@ -453,6 +441,10 @@ int run_server(const Config &initial) {
   uv_async_init(&loop, &reload_async,
                 [](uv_async_t *a) { reload(*static_cast<Runtime *>(a->data)); });
   control.on_reload([&reload_async] { uv_async_send(&reload_async); });
+  std::atomic<store::WriterThread *> writer_ptr{nullptr}; // set once the loader runs on it
+  control.on_purge([&writer_ptr, &env = **env](const std::vector<uint8_t> &apex) {
+    return purge(writer_ptr, env, apex);
+  });
   if (cfg.http) {
     if (auto st = control.start(*cfg.http, cfg.http_token); !st) {
       spdlog::error("{}; metrics and the control API are off", st.error());
@@ -481,13 +473,15 @@ int run_server(const Config &initial) {
                                              [&start_xfr] { uv_async_send(&start_xfr); });
   loader->request();
   rt.loader = loader.get();
+  writer_ptr.store(&writer);
   rt.xfr = xfr_service.get();
   rt.status = &status;
 
   Signals sig(&loop, [&rt] { reload(rt); });
   uv_run(&loop, UV_RUN_DEFAULT);
-  control.stop(); // no more reload requests
-  writer.stop();  // interrupts a load in progress; its partial snapshot is collected next start
+  control.stop(); // no more reload or purge requests
+  writer_ptr.store(nullptr);
+  writer.stop(); // interrupts a load in progress; its partial snapshot is collected next start
   loader.reset();
   xfr_service->stop();
   completions.close();

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/clock.h"
+#include "common/dname.h"
 #include "common/knot.h"
 #include "store/writer.h"
 
@@ -125,6 +126,27 @@ std::optional<ZoneStatus> StatusSource::zone(const std::string &name) {
   return std::nullopt;
 }
 
+std::vector<KeptZoneStatus> StatusSource::kept() {
+  std::vector<KeptZoneStatus> out;
+  std::lock_guard lock(mu_);
+  if (!txn_.begin()) {
+    return out;
+  }
+  for (const auto &k : store::list_kept(env_, txn_.get())) {
+    KeptZoneStatus z;
+    z.zone = name_to_string(k.info.apex.data());
+    z.serial = k.info.record.serial;
+    z.records = k.info.record.records;
+    if (k.dropped_ns != 0) {
+      z.dropped = seconds(k.dropped_ns);
+    }
+    z.source = k.info.source;
+    out.push_back(std::move(z));
+  }
+  txn_.end();
+  return out;
+}
+
 ServerStatus StatusSource::server() {
   ServerStatus s;
   for (const auto &w : workers_) {
@@ -155,6 +177,7 @@ ServerStatus StatusSource::server() {
       if (mdb_stat(txn_.get(), env_.snapshots(), &st) == MDB_SUCCESS) {
         s.snapshots = st.ms_entries;
       }
+      s.kept_zones = store::count_kept(env_, txn_.get());
       txn_.end();
     }
   }

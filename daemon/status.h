@@ -50,7 +50,17 @@ struct ServerStatus {
   uint64_t storage_bytes = 0;
   uint64_t storage_map_bytes = 0, storage_map_resizes = 0;
   uint64_t writer_backlog = 0;
+  uint64_t kept_zones = 0; // in the store, not in the config: not served
   uint64_t notifies_received = 0, notifies_accepted = 0, notifies_refused = 0;
+};
+
+// A zone that left the config, its data kept in the store (store/schema.h kZoneFlagKept).
+struct KeptZoneStatus {
+  std::string zone;
+  uint32_t serial = 0;
+  uint32_t records = 0;
+  std::optional<double> dropped; // unix seconds it left the config
+  std::string source;            // zone file or master it was last published from
 };
 
 // What the control plane reads. Everything it points to outlives the plane.
@@ -65,6 +75,8 @@ public:
   // One zone by name (any case, final dot optional), if configured.
   std::optional<ZoneStatus> zone(const std::string &name);
   ServerStatus server();
+  // Zones in the store that no config lists (not served).
+  std::vector<KeptZoneStatus> kept();
   xfr::Service &xfr() { return xfr_; }
 
 private:

@@ -120,6 +120,17 @@ Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
       !std::filesystem::create_directories(opts.path, ec)) {
     return fail("cannot create storage directory " + opts.path + ": " + ec.message());
   }
+  // LMDB opens (and creates) these itself, following symlinks: one planted here could make a
+  // server started as root write through it, so a symlink is refused, not followed.
+  for (const char *name : {"data.mdb", "lock.mdb"}) {
+    std::string file = opts.path + "/" + name;
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return fail("storage file " + file +
+                  " is a symbolic link: refusing to open it (move the real file into " + opts.path +
+                  ")");
+    }
+  }
   std::unique_ptr<Env> env(new Env());
   env->path_ = opts.path;
   int rc = mdb_env_create(&env->env_);

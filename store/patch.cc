@@ -401,7 +401,7 @@ std::optional<NodeView> apex_node(Env &env, MDB_txn *txn, uint64_t snapshot) {
 Status commit_record(WriteTxn &txn, Env &env, const ZoneDiff &diff, const SourceInfo &source,
                      ZoneRecord &rec, int64_t delta, bool has_zonemd) {
   rec.serial = diff.to();
-  rec.flags = has_zonemd ? kZoneFlagZonemd : 0;
+  rec.flags = (has_zonemd ? kZoneFlagZonemd : 0) | (rec.flags & kZoneFlagKept);
   rec.records = static_cast<uint32_t>(static_cast<int64_t>(rec.records) + delta);
   rec.published_ns = unix_now_ns();
   rec.source_kind = source.kind;

@@ -278,7 +278,7 @@ StepError flip(MDB_txn *txn, Env &env, uint64_t id, const std::vector<uint8_t> &
   rec.source_inode = source.inode;
   rec.source_kind = source.kind;
   rec.dnssec = out.dnssec;
-  rec.flags = out.zonemd ? kZoneFlagZonemd : 0;
+  rec.flags = (out.zonemd ? kZoneFlagZonemd : 0) | (old ? old->record.flags & kZoneFlagKept : 0);
   rec.source_len = static_cast<uint16_t>(source.source.size());
   std::vector<uint8_t> value(sizeof(rec) + source.source.size());
   std::memcpy(value.data(), &rec, sizeof(rec));

@@ -35,8 +35,9 @@ bool Reader::find_zone(const knot_dname_t *qname, ZoneHandle &out) {
   size_t size = knot_dname_size(qname);
   for (;;) {
     MDB_val k{size, const_cast<uint8_t *>(suffix)}, v;
+    // A kept zone (schema.h) is not ours to answer: go on to its parent, as if it were absent.
     if (mdb_get(txn_.get(), txn_.env().zones(), &k, &v) == MDB_SUCCESS &&
-        v.mv_size >= sizeof(ZoneRecord)) {
+        v.mv_size >= sizeof(ZoneRecord) && !zone_value_kept(v.mv_data)) {
       out.apex = static_cast<const knot_dname_t *>(k.mv_data);
       std::memcpy(&out.record, v.mv_data, sizeof(ZoneRecord));
       out.snapshot = out.record.current;

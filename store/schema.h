@@ -7,6 +7,8 @@
 // |-------------|---------------------------------------|----------------------------------------|
 // | "meta"      | "format"                              | u32 format version (kFormatVersion)    |
 // |             | "next-snapshot"                       | u64 next snapshot id to hand out       |
+// |             | "kept" ++ zone apex (as in "zones")   | i64 unix time (ns) the zone left the   |
+// |             |                                       |   config (present while it is kept)    |
 // | "zones"     | zone apex, wire format, lowercase     | ZoneRecord (below) + source string     |
 // | "snapshots" | u64 BE snapshot id                    | SnapshotRecord + zone apex wire name   |
 // | "nodes"     | u64 BE snapshot id ++ owner key       | node value (store/node.h)              |
@@ -38,6 +40,7 @@
 // another machine: transfers use DNS). Keys are big-endian so they sort numerically.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace holdfast::store {
@@ -60,6 +63,7 @@ inline constexpr const char *kDbNodes = "nodes";
 
 inline constexpr const char *kMetaFormat = "format";
 inline constexpr const char *kMetaNextSnapshot = "next-snapshot";
+inline constexpr const char *kMetaKeptPrefix = "kept"; // ++ apex: when the zone was dropped
 
 // How a snapshot is signed, decided when it is published (Knot DNS decides the same way): an
 // RRSIG over the apex SOA makes it signed; an NSEC3PARAM at the apex with a supported hash
@@ -71,6 +75,11 @@ enum class SourceKind : uint8_t { kZoneFile = 1, kTransfer = 2 };
 
 // ZoneRecord::flags.
 inline constexpr uint8_t kZoneFlagZonemd = 1; // the apex has a ZONEMD RRset (RFC 8976)
+// The zone left the config: not served (find_zone skips it), its snapshots kept so that adding
+// it back serves them at once; `holdfast zone purge` deletes them. Not a property of a
+// snapshot: publishing keeps it as it was (a transfer finishing after a reload dropped the zone
+// must not bring it back).
+inline constexpr uint8_t kZoneFlagKept = 2;
 
 // Value of "zones". Followed by `source_len` bytes: the file path or the master's address.
 struct ZoneRecord {
@@ -85,10 +94,16 @@ struct ZoneRecord {
   SourceKind source_kind;
   DnssecMode dnssec; // of `current`
   uint16_t source_len;
-  uint8_t flags; // kZoneFlag* of `current` (0 in records written before flags existed)
+  uint8_t flags; // kZoneFlag* (0 in records written before flags existed)
   uint8_t reserved2[3];
 };
 static_assert(sizeof(ZoneRecord) == 64);
+
+// The kept flag of a "zones" value in the map: LMDB does not align values, so the flags byte is
+// read, not a member of a ZoneRecord cast over it.
+inline bool zone_value_kept(const void *value) {
+  return (static_cast<const uint8_t *>(value)[offsetof(ZoneRecord, flags)] & kZoneFlagKept) != 0;
+}
 
 enum class SnapshotState : uint8_t { kBuilding = 1, kPublished = 2 };
 

@@ -151,4 +151,24 @@ std::vector<ZoneInfo> list_zones(Env &env);
 // The same inside a caller's (read) transaction.
 std::vector<ZoneInfo> list_zones(Env &env, MDB_txn *txn);
 
+// Zones that left the config (schema.h kZoneFlagKept): not served, snapshots kept.
+struct KeptZone {
+  ZoneInfo info;
+  int64_t dropped_ns = 0; // unix time the zone left the config (0 if unknown)
+};
+std::vector<KeptZone> list_kept(Env &env, MDB_txn *txn);
+size_t count_kept(Env &env, MDB_txn *txn); // without copying the records
+// What sync_kept() changed.
+struct KeptChanges {
+  std::vector<ZoneInfo> kept;     // stopped being served, data kept
+  std::vector<ZoneInfo> restored; // kept before, served again from its snapshot
+};
+// Marks every stored zone that `configured` does not hold as kept, and clears the mark of every
+// one it holds, in one write transaction (a reader sees the old or the new set).
+Result<KeptChanges> sync_kept(Env &env, const std::vector<std::vector<uint8_t>> &configured);
+enum class PurgeOutcome : uint8_t { kPurged, kNotKept, kAbsent };
+// Deletes a kept zone and its snapshots. A zone that is not kept (it is configured, hence
+// served) is left alone: kNotKept.
+[[nodiscard]] Result<PurgeOutcome> purge_zone(Env &env, const knot_dname_t *apex);
+
 } // namespace holdfast::store

@@ -62,13 +62,34 @@ const Master *NotifyRx::authorize(const ZoneSpec &zone, const knot_pkt_t *query,
   return nullptr;
 }
 
+// One NOTIFY line, unless its source logged one less than an interval ago (log_limit.h); the
+// line then says how many were not logged. The counters above count every one.
+void NotifyRx::log_notify(bool refused, uint64_t key, const std::vector<uint8_t> &apex,
+                          const sockaddr *remote, std::optional<uint32_t> serial,
+                          const std::string &outcome) {
+  LogLimiter &limiter = refused ? refused_log_ : accepted_log_;
+  auto level = refused ? spdlog::level::warn : spdlog::level::info;
+  if (!spdlog::should_log(level)) {
+    return;
+  }
+  auto d = limiter.allow(key);
+  if (!d.log) {
+    return;
+  }
+  std::string more;
+  if (d.suppressed > 0) {
+    more = fmt::format(" ({} similar NOTIFY line(s) from this source not logged in the last {} s)",
+                       d.suppressed, limiter.interval_ns() / 1'000'000'000);
+  }
+  zone_log(level, name_to_string(apex.data()), "NOTIFY, incoming, remote {}, serial {}, {}{}",
+           format_address(remote), serial ? std::to_string(*serial) : "none", outcome, more);
+}
+
 size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pkt_t *resp) {
   counters_.received.fetch_add(1, std::memory_order_relaxed);
   std::vector<uint8_t> apex(knot_pkt_qname(query),
                             knot_pkt_qname(query) + knot_dname_size(knot_pkt_qname(query)));
   knot_dname_to_lower(apex.data());
-  std::string zone_name = name_to_string(apex.data());
-  std::string from = format_address(remote);
   auto table = table_.load();
   const auto &zones = table->zones;
   auto it = zones.find(apex);
@@ -97,20 +118,23 @@ size_t NotifyRx::answer(const knot_pkt_t *query, const sockaddr *remote, knot_pk
       serial = soa_serial(*rr);
     }
   }
-  std::string serial_text = serial ? std::to_string(*serial) : "none";
   ZoneNotifies *zc = it != zones.end() ? table->counters.at(apex).get() : nullptr;
   if (master == nullptr) {
     counters_.refused.fetch_add(1, std::memory_order_relaxed);
     if (zc != nullptr) {
       zc->refused.fetch_add(1, std::memory_order_relaxed);
     }
-    zone_log(spdlog::level::warn, zone_name, "NOTIFY, incoming, remote {}, serial {}, refused: {}",
-             from, serial_text, why);
+    // Per source only: a spoofed flood names any zone it likes.
+    log_notify(true, LogLimiter::key_of(remote), apex, remote, serial, "refused: " + why);
   } else {
     counters_.accepted.fetch_add(1, std::memory_order_relaxed);
     zc->accepted.fetch_add(1, std::memory_order_relaxed);
-    zone_log(spdlog::level::info, zone_name, "NOTIFY, incoming, remote {}, serial {}, accepted",
-             from, serial_text);
+    // Per source, zone and serial: every NOTIFY of a master's new versions is logged, its
+    // retries (and a flood replaying one) are not.
+    std::string zone_key(apex.begin(), apex.end());
+    uint32_t serial_key = serial.value_or(0);
+    zone_key.append(reinterpret_cast<const char *>(&serial_key), sizeof(serial_key));
+    log_notify(false, LogLimiter::key_of(remote, zone_key), apex, remote, serial, "accepted");
     queue_.push(ZoneEvent{ZoneEvent::Kind::kNotify, apex, serial});
   }
   if (it != zones.end()) {

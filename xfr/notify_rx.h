@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <sys/socket.h>
 #include <uv.h>
 
 #include "common/knot.h"
+#include "common/log_limit.h"
 
 #include "xfr/events.h"
 #include "xfr/spec.h"
@@ -52,6 +55,11 @@ private:
   const Master *authorize(const ZoneSpec &zone, const knot_pkt_t *query, const sockaddr *remote,
                           uint16_t &rcode, uint16_t &tsig_rcode, std::string &why) const;
 
+  // A NOTIFY's log line, rate limited per source (log_limit.h).
+  void log_notify(bool refused, uint64_t key, const std::vector<uint8_t> &apex,
+                  const sockaddr *remote, std::optional<uint32_t> serial,
+                  const std::string &outcome);
+
   // Read by every worker per NOTIFY, swapped whole by a reload.
   struct Table {
     std::map<std::vector<uint8_t>, std::shared_ptr<const ZoneSpec>> zones;
@@ -60,6 +68,7 @@ private:
   std::atomic<std::shared_ptr<const Table>> table_;
   EventQueue &queue_;
   NotifyCounters counters_;
+  LogLimiter refused_log_, accepted_log_; // log lines per source (per zone when accepted)
 };
 
 } // namespace holdfast::xfr

@@ -21,6 +21,15 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
            --help on every command
   user     server.user: bound as root, then running as nobody (every uid), storage handed over,
            DNS and /healthz answered, clean stop (skipped when not root)
+  kept     zones dropped by a reload are REFUSED but kept; the right config with knotd killed
+           serves every zone at once with its old serial; zone purge / POST .../purge / DELETE
+           remove a kept zone (refused for a configured one, 404 unknown, 400 bad name); a
+           purged zone stays REFUSED until transferred again; zone list --kept and ?kept=1;
+           the same across restarts
+  limits   HTTP body over 64 KiB -> 413; stalled clients cut off after the 5 s I/O timeout;
+           10,000 refused NOTIFYs from one source -> a few log lines with counts, exact counter
+  symlink  symlinks planted in the storage directory (holdfast.lock, data.mdb: start refused,
+           naming it; another one: not followed, its root-owned target not chowned) (root only)
 """
 
 import os
@@ -32,6 +41,9 @@ from ctllib import PROMTOOL, hftest, knotmaster  # noqa: E402
 import case_api  # noqa: E402
 import case_cli  # noqa: E402
 import case_metrics  # noqa: E402
+import case_kept  # noqa: E402
+import case_limits  # noqa: E402
+import case_symlink  # noqa: E402
 import case_user  # noqa: E402
 
 CASES = {
@@ -39,6 +51,9 @@ CASES = {
     "api": case_api.case_api,
     "cli": case_cli.case_cli,
     "user": case_user.case_user,
+    "kept": case_kept.case_kept,
+    "limits": case_limits.case_limits,
+    "symlink": case_symlink.case_symlink,
 }
 
 

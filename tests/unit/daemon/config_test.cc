@@ -505,6 +505,37 @@ TEST_F(ConfigTest, BadHttpAddressAndUnknownUserAreErrors) {
       << e;
 }
 
+TEST_F(ConfigTest, HttpOffLoopbackWithoutATokenIsAnError) {
+  for (const char *addr : {"0.0.0.0@9153", "192.0.2.1@9153", "::@9153", "2001:db8::1"}) {
+    std::string e = error_of(std::string(kHead) + "  http: \"" + addr + "\"\n");
+    EXPECT_NE(e.find(at(4) + "server.http: " + addr +
+                     " is not a loopback address: set server.http-token"),
+              std::string::npos)
+        << e;
+  }
+  for (const char *addr : {"127.0.0.1@9153", "127.1.2.3@9153", "::1@9153", "::ffff:127.0.0.1"}) {
+    auto r = load(std::string(kHead) + "  http: \"" + addr + "\"\n");
+    EXPECT_TRUE(r.ok()) << addr << ": " << r.error();
+  }
+  auto r = load(std::string(kHead) + "  http: 0.0.0.0@9153\n  http-token: t0k\n");
+  EXPECT_TRUE(r.ok()) << r.error();
+}
+
+TEST_F(ConfigTest, LogRateLimitDefaultsToTenSecondsAndZeroTurnsItOff) {
+  auto r = load(kHead);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 10000u);
+  r = load(std::string(kHead) + "log:\n  rate-limit: 2m\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 120000u);
+  r = load(std::string(kHead) + "log:\n  rate-limit: 0\n");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->log_rate_limit_ms, 0u);
+  std::string e = error_of(std::string(kHead) + "log:\n  rate-limit: often\n");
+  EXPECT_EQ(e, at(5) + "log.rate-limit: expected a duration like 10s, or 0 to log every event; "
+                       "got 'often'");
+}
+
 TEST_F(ConfigTest, CheckNamesTheConfigLineOfAnUnreadableZoneFile) {
   path_ = dir_.write("holdfast.yaml", std::string(kHead) + "zones:\n  - domain: example.org\n"
                                                            "    file: missing.zone\n");
