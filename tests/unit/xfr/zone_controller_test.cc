@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/writer_thread.h"
 #include "tests/unit/testutil.h"
 #include "xfr/transport.h"
 
@@ -77,8 +78,11 @@ protected:
     uv_loop_init(&loop_);
     env_ = test::open_env(dir_.path());
     ASSERT_NE(env_, nullptr);
+    // No test here transfers a zone: writer jobs, if any, complete on the writer thread.
+    writer_ = std::make_unique<store::WriterThread>(*env_, nullptr);
   }
   void TearDown() override {
+    writer_.reset();
     // Nothing may be left on the loop: every exchange closed, every handle freed.
     run_until(
         &loop_, [this] { return !uv_loop_alive(&loop_); }, 200);
@@ -111,6 +115,7 @@ protected:
   uv_loop_t loop_{};
   test::TempDir dir_;
   std::unique_ptr<store::Env> env_;
+  std::unique_ptr<store::WriterThread> writer_;
   Limits limits_;
   Throttle throttle_{64, 32};
 };
@@ -176,8 +181,8 @@ TEST_F(DriverTest, ExchangeTotalDeadlineEndsASteadyExchange) {
 }
 
 TEST_F(DriverTest, NonLocalSourceFailsTheCheckCleanlyAndStopIsClean) {
-  ZoneController c(&loop_, *env_, zone({master("m", "127.0.0.1@53", kNonLocalSource)}), throttle_,
-                   limits_);
+  ZoneController c(&loop_, *env_, *writer_, zone({master("m", "127.0.0.1@53", kNonLocalSource)}),
+                   throttle_, limits_);
   c.start(1);
   c.check_now();
   ASSERT_TRUE(run_until(&loop_, [&] { return c.stats().check_failures.load() > 0; }));
@@ -196,7 +201,7 @@ TEST_F(DriverTest, AfterAnOpeningFailureTheNextAddressIsTheExchangeStopCancels) 
   ASSERT_GE(udp, 0);
   std::string addr = "127.0.0.1@" + std::to_string(port_of(udp));
   limits_.soa_timeout_ms = 30000; // the query stays in flight until stop()
-  ZoneController c(&loop_, *env_,
+  ZoneController c(&loop_, *env_, *writer_,
                    zone({master("bad-source", addr, kNonLocalSource), master("good", addr)}),
                    throttle_, limits_);
   c.start(1);
@@ -274,7 +279,7 @@ private:
 
 TEST_F(DriverTest, TruncatedSoaAnswerOverTcpIsAFailedCheck) {
   TruncatingMaster tm;
-  ZoneController c(&loop_, *env_, zone({master("m", tm.address())}), throttle_, limits_);
+  ZoneController c(&loop_, *env_, *writer_, zone({master("m", tm.address())}), throttle_, limits_);
   c.start(1);
   c.check_now();
   ASSERT_TRUE(run_until(&loop_, [&] { return c.stats().check_failures.load() > 0; }))
