@@ -126,20 +126,26 @@ def drop_everything(w):
         % (got, out.rstrip()))
 
 
+def wait_served(w, zone, t0, mark):
+    """A reload is applied by the writer thread after its log line: the re-added zone must be
+    answered within 3 s of it (masters are down: only the kept snapshot can answer)."""
+    deadline = t0 + 3.0
+    while True:
+        resp = rcode(w.hf.port, zone)
+        if resp.rcode() == dns.rcode.NOERROR:
+            return
+        assert time.monotonic() < deadline, "%s not answered 3 s after the reload: %s\n%s" % (
+            zone, hftest.describe(resp), hftest.log_since(w.hf, mark))
+        time.sleep(0.02)
+
+
 def restore_masters_down(w):
     """The right config again, knotd killed: every zone answered at once, previous serials."""
     w.knot.kill()
     mark = w.reload([SEC, SEC2, PRIM])
     t0 = time.monotonic()
     for z, serial in ((SEC, 1), (SEC2, SEC2_SERIAL), (PRIM, PRIM_SERIAL)):
-        deadline = t0 + 3.0  # masters are down: only the kept snapshot can answer
-        while True:
-            resp = rcode(w.hf.port, z)
-            if resp.rcode() == dns.rcode.NOERROR:
-                break
-            assert time.monotonic() < deadline, "%s not answered 3 s after the reload: %s\n%s" % (
-                z, hftest.describe(resp), hftest.log_since(w.hf, mark))
-            time.sleep(0.02)
+        wait_served(w, z, t0, mark)
         expect_serial(w.hf, z, serial, "re-added, masters down")
     hftest.wait_log_since(w.hf, mark, r"\[%s\] in the config again: serving its kept snapshot, "
                           r"serial 1" % SEC, 2)
@@ -172,7 +178,8 @@ def purge(w):
     status, data = w.env.api("/api/v1/zones/bad..name", method="DELETE")
     assert status == 400, "DELETE of a bad name -> %d %s" % (status, data)
     # Re-added with its master down: nothing to serve until it is transferred again.
-    w.reload([SEC, SEC2, PRIM])
+    mark = w.reload([SEC, SEC2, PRIM])
+    wait_served(w, PRIM, time.monotonic(), mark)
     expect_serial(w.hf, PRIM, PRIM_SERIAL, "PRIM (kept, not purged) re-added")
     time.sleep(1.0)
     expect_refused(w.hf, [SEC2], "purged, re-added, master down")
