@@ -82,8 +82,8 @@ size_t pick_weighted(std::span<const Candidate> c, unsigned count, Selector &s, 
   return n;
 }
 
-size_t pick_round_robin(std::span<const Candidate> c, unsigned count, Selector &s,
-                        uint16_t *out, size_t cap) {
+size_t pick_round_robin(std::span<const Candidate> c, unsigned count, Selector &s, uint16_t *out,
+                        size_t cap) {
   bool lr = false;
   if (!usable_mode(c, false, lr)) {
     return 0;

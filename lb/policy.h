@@ -49,8 +49,8 @@ bool usable_mode(std::span<const Candidate> c, bool srv, bool &last_resort);
 size_t pick_weighted(std::span<const Candidate> c, unsigned count, Selector &s, uint16_t *out,
                      size_t cap);
 // Every member taking part (at most count; 0 = all), the order rotated by one per answer.
-size_t pick_round_robin(std::span<const Candidate> c, unsigned count, Selector &s,
-                        uint16_t *out, size_t cap);
+size_t pick_round_robin(std::span<const Candidate> c, unsigned count, Selector &s, uint16_t *out,
+                        size_t cap);
 // The members taking part of the lowest tier that has one, rotated by one per answer.
 size_t pick_failover(std::span<const Candidate> c, Selector &s, uint16_t *out, size_t cap);
 // Every member taking part, in config order (SIP clients order by priority = tier themselves).

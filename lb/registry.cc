@@ -80,8 +80,9 @@ void Registry::configure(std::shared_ptr<const LbConfig> cfg) {
         ms.since_ms = now_ms();
       }
       ms.target = add_target(p, p.members[mi], pi, mi, old_targets);
-      if (p.reintegrate == Reintegrate::kAuto) {
+      if (p.reintegrate == Reintegrate::kAuto && ms.latched) {
         ms.latched = false; // a latch only holds under reintegrate: manual
+        ms.dirty = true;
       }
       if (!kept) {
         ms.health_up = ms.target < 0 || targets_[ms.target].h.up;
@@ -101,9 +102,8 @@ void Registry::configure(std::shared_ptr<const LbConfig> cfg) {
   refresh(all, "configuration changed", true);
 }
 
-int Registry::add_target(
-    const PoolSpec &p, const MemberSpec &m, size_t pi, size_t mi,
-    std::unordered_map<std::string, std::pair<std::string, Hysteresis>> &old) {
+int Registry::add_target(const PoolSpec &p, const MemberSpec &m, size_t pi, size_t mi,
+                         std::unordered_map<std::string, std::pair<std::string, Hysteresis>> &old) {
   const CheckSpec *c = check_of(p, m).empty() ? nullptr : cfg_->check(check_of(p, m));
   const Endpoint *a = m.probe_address();
   if (c == nullptr || a == nullptr) {
@@ -187,8 +187,7 @@ void Registry::on_probe(const std::string &key, const ProbeResult &r) {
     ms.reason = r.reason;
     ms.detail = r.detail;
     ms.latency_s = r.latency_s;
-    if (flipped && !t.h.up && cfg_->pools[pi].reintegrate == Reintegrate::kManual &&
-        !ms.latched) {
+    if (flipped && !t.h.up && cfg_->pools[pi].reintegrate == Reintegrate::kManual && !ms.latched) {
       ms.latched = true; // stays out after recovering, until `enable`
       ms.dirty = true;
     }
@@ -237,8 +236,8 @@ Status Registry::set_admin(const std::string &pool, const std::string &member,
 // Recomputes health and Live of the members in `which`: logs each Live change once, updates
 // the operator's copy, publishes a view when a Live changed (or `force`), then persists the
 // members whose persisted state changed.
-void Registry::refresh(const std::vector<std::pair<size_t, size_t>> &which,
-                       const std::string &why, bool force) {
+void Registry::refresh(const std::vector<std::pair<size_t, size_t>> &which, const std::string &why,
+                       bool force) {
   std::vector<PersistedMember> changed;
   bool live_changed = false;
   for (auto [pi, mi] : which) {
@@ -298,8 +297,9 @@ void Registry::publish() {
 PersistedMember Registry::persisted(size_t pi, size_t mi) const {
   const MemberState &ms = members_[pi][mi];
   return PersistedMember{cfg_->pools[pi].id, cfg_->pools[pi].members[mi].id,
-                         ms.admin, ms.health_up, ms.latched, ms.reason, ms.detail,
-                         ms.since_ms};
+                         ms.admin,           ms.health_up,
+                         ms.latched,         ms.reason,
+                         ms.detail,          ms.since_ms};
 }
 
 std::vector<PersistedMember> Registry::persisted() const {

@@ -236,15 +236,11 @@ void merge_by(std::vector<T> &dst, const std::vector<T> &src, KeyFn key) {
 } // namespace
 
 void merge_counts(std::vector<AnswerCount> &dst, const std::vector<AnswerCount> &src) {
-  merge_by(dst, src, [](const AnswerCount &c) {
-    return c.name + '\0' + c.type + '\0' + c.member;
-  });
+  merge_by(dst, src, [](const AnswerCount &c) { return c.name + '\0' + c.type + '\0' + c.member; });
 }
 
 void merge_counts(std::vector<FallbackCount> &dst, const std::vector<FallbackCount> &src) {
-  merge_by(dst, src, [](const FallbackCount &c) {
-    return c.name + '\0' + c.type + '\0' + c.kind;
-  });
+  merge_by(dst, src, [](const FallbackCount &c) { return c.name + '\0' + c.type + '\0' + c.kind; });
 }
 
 } // namespace holdfast::lb

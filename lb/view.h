@@ -47,8 +47,7 @@ public:
   // `live` is [pool index][member index] in config order; missing entries count as kUp.
   // `workers`: serve workers (indexes 0..workers-1 get blocks of their own).
   static std::unique_ptr<View> build(std::shared_ptr<const LbConfig> cfg,
-                                     const std::vector<std::vector<Live>> &live,
-                                     unsigned workers);
+                                     const std::vector<std::vector<Live>> &live, unsigned workers);
   ~View();
   View(const View &) = delete;
   View &operator=(const View &) = delete;

@@ -103,8 +103,7 @@ void take_pool(View::Entry &e, const LbConfig &cfg, int pi,
     if (!all_up && static_cast<size_t>(pi) < live.size() && mi < live[pi].size()) {
       l = live[pi][mi];
     }
-    e.cands.push_back(
-        Candidate{static_cast<uint16_t>(e.cands.size()), l, m.weight, m.tier});
+    e.cands.push_back(Candidate{static_cast<uint16_t>(e.cands.size()), l, m.weight, m.tier});
     e.rdata.push_back(std::move(rd));
     e.is_cname.push_back(cname ? 1 : 0);
     e.ids.push_back(m.id);
@@ -163,8 +162,7 @@ uint64_t name_hash(const uint8_t *apex, size_t apex_len, const std::string_view 
 }
 
 std::unique_ptr<View> View::build(std::shared_ptr<const LbConfig> cfg,
-                                  const std::vector<std::vector<Live>> &live,
-                                  unsigned workers) {
+                                  const std::vector<std::vector<Live>> &live, unsigned workers) {
   std::unique_ptr<View> v(new View());
   v->cfg_ = std::move(cfg);
   v->workers_ = workers;

@@ -21,12 +21,12 @@ struct View::Name {
 
 struct View::Entry {
   const RecordSpec *spec = nullptr;
-  Pick down = Pick::kRRset; // kRRset: answer from cands; kNodata / kServfail: all down
-  int kind = -1;            // index in kKinds counted per answer, -1: `pool` answers
-  std::vector<Candidate> cands;            // Candidate::member = position in cands
-  std::vector<std::vector<uint8_t>> rdata; // per candidate: rdata wire
-  std::vector<uint8_t> is_cname;           // per candidate
-  std::vector<std::string> ids;            // per candidate: member id
+  Pick down = Pick::kRRset;     // kRRset: answer from cands; kNodata / kServfail: all down
+  int kind = -1;                // index in kKinds counted per answer, -1: `pool` answers
+  std::vector<Candidate> cands; // Candidate::member = position in cands
+  std::vector<std::vector<uint8_t>> rdata;  // per candidate: rdata wire
+  std::vector<uint8_t> is_cname;            // per candidate
+  std::vector<std::string> ids;             // per candidate: member id
   size_t rot = 0, cur = 0, cnt = 0, fb = 0; // word offsets in a worker block
 };
 

@@ -13,7 +13,7 @@ ViewSlot::~ViewSlot() {
 
 void ViewSlot::publish(std::unique_ptr<View> v) {
   const View *old = current_.exchange(v.release(), std::memory_order_seq_cst); // (a)
-  uint64_t tag = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;          // (b)
+  uint64_t tag = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;           // (b)
   if (old != nullptr) {
     retired_.emplace_back(std::unique_ptr<const View>(old), tag);
   }

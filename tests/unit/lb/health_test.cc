@@ -15,8 +15,8 @@ TEST(LbHysteresis, FlipsAfterExactlyFallFailuresAndRiseSuccesses) {
   };
   // rise 2, fall 3; a success while up and a failure while down reset the other count.
   const Step steps[] = {
-      {false, false, true}, {false, false, true}, {true, false, true},  // reset
-      {false, false, true}, {false, false, true}, {false, true, false}, // 3rd in a row
+      {false, false, true},  {false, false, true}, {true, false, true},   // reset
+      {false, false, true},  {false, false, true}, {false, true, false},  // 3rd in a row
       {false, false, false}, {true, false, false}, {false, false, false}, // reset
       {true, false, false},  {true, true, true},                          // 2nd in a row
       {true, false, true},
@@ -46,11 +46,11 @@ TEST(LbEffective, AdminFirstThenHealthAndTheManualLatch) {
     Live live;
   };
   const Row rows[] = {
-      {Admin::kAuto, true, false, Live::kUp},     {Admin::kAuto, false, false, Live::kOut},
-      {Admin::kAuto, true, true, Live::kOut},     // recovered but latched: out until enabled
-      {Admin::kUp, false, false, Live::kUp},      {Admin::kUp, true, true, Live::kUp},
-      {Admin::kDown, true, false, Live::kOut},    {Admin::kDrain, true, false, Live::kDrain},
-      {Admin::kDrain, false, false, Live::kOut},  {Admin::kDrain, true, true, Live::kOut},
+      {Admin::kAuto, true, false, Live::kUp},    {Admin::kAuto, false, false, Live::kOut},
+      {Admin::kAuto, true, true, Live::kOut}, // recovered but latched: out until enabled
+      {Admin::kUp, false, false, Live::kUp},     {Admin::kUp, true, true, Live::kUp},
+      {Admin::kDown, true, false, Live::kOut},   {Admin::kDrain, true, false, Live::kDrain},
+      {Admin::kDrain, false, false, Live::kOut}, {Admin::kDrain, true, true, Live::kOut},
   };
   for (const auto &r : rows) {
     EXPECT_EQ(effective(r.admin, r.health_up, r.latched), r.live)

@@ -108,8 +108,8 @@ TEST(LbPolicy, WeightZeroIsALastResortExceptAsAnSrvWeight) {
 }
 
 TEST(LbRoundRobin, RotatesByOnePerAnswerAndHonoursCount) {
-  std::vector<Candidate> c{{0, Live::kUp, 1, 1}, {1, Live::kOut, 1, 1}, {2, Live::kUp, 1, 1},
-                           {3, Live::kUp, 1, 1}};
+  std::vector<Candidate> c{
+      {0, Live::kUp, 1, 1}, {1, Live::kOut, 1, 1}, {2, Live::kUp, 1, 1}, {3, Live::kUp, 1, 1}};
   Selector s;
   uint16_t out[4];
   ASSERT_EQ(pick_round_robin(c, 8, s, out, 4), 3u);
@@ -123,8 +123,8 @@ TEST(LbRoundRobin, RotatesByOnePerAnswerAndHonoursCount) {
 }
 
 TEST(LbFailover, LowestTierWithAMemberUpAnswersAndPrimaryReturns) {
-  std::vector<Candidate> c{{0, Live::kUp, 1, 1}, {1, Live::kUp, 1, 2}, {2, Live::kUp, 1, 2},
-                           {3, Live::kUp, 1, 3}};
+  std::vector<Candidate> c{
+      {0, Live::kUp, 1, 1}, {1, Live::kUp, 1, 2}, {2, Live::kUp, 1, 2}, {3, Live::kUp, 1, 3}};
   Selector s;
   uint16_t out[4];
   ASSERT_EQ(pick_failover(c, s, out, 4), 1u);
@@ -156,8 +156,7 @@ TEST(LbSrv, ATierOneMemberOutLeavesTiersTwoAndThree) {
 // Eligibility by record type, through the View.
 std::shared_ptr<LbConfig> mixed_config(Policy policy) {
   auto cfg = std::make_shared<LbConfig>();
-  cfg->pools.push_back(test::pool("p", {addr("v4", "192.0.2.1", 10),
-                                        addr("v6", "2001:db8::3", 10),
+  cfg->pools.push_back(test::pool("p", {addr("v4", "192.0.2.1", 10), addr("v6", "2001:db8::3", 10),
                                         test::cname("edge", "edge.cdn.example.", 10)}));
   cfg->records.push_back(test::record("www.example.com.", KNOT_RRTYPE_A, "p", policy));
   cfg->records.push_back(test::record("www.example.com.", KNOT_RRTYPE_AAAA, "p", policy));

@@ -16,15 +16,13 @@ std::shared_ptr<LbConfig> config(uint64_t interval_ms = 5000) {
   auto cfg = std::make_shared<LbConfig>();
   cfg->checks.push_back(test::check("web", 2, 3));
   cfg->checks.back().interval_ms = interval_ms;
-  cfg->pools.push_back(test::pool("web",
-                                  {addr("a", "192.0.2.1", 20), addr("b", "192.0.2.2", 20),
-                                   addr("c", "192.0.2.3", 10)},
-                                  "web"));
+  cfg->pools.push_back(test::pool(
+      "web", {addr("a", "192.0.2.1", 20), addr("b", "192.0.2.2", 20), addr("c", "192.0.2.3", 10)},
+      "web"));
   cfg->pools.push_back(test::pool("man", {addr("m", "192.0.2.1"), addr("n", "192.0.2.9")}, "web"));
   cfg->pools.back().reintegrate = Reintegrate::kManual;
   cfg->pools.push_back(test::pool("fixed", {addr("f", "198.51.100.1")})); // no check
-  cfg->records.push_back(
-      test::record("www.example.com.", KNOT_RRTYPE_A, "web", Policy::kWeighted));
+  cfg->records.push_back(test::record("www.example.com.", KNOT_RRTYPE_A, "web", Policy::kWeighted));
   return cfg;
 }
 
@@ -260,7 +258,7 @@ TEST(LbRegistry, CountersSurviveViewSwaps) {
   }
   EXPECT_EQ(total(f.reg, "a"), 20u);
   ASSERT_TRUE(f.reg.set_admin("web", "b", "disable").ok()); // a new view
-  EXPECT_EQ(total(f.reg, "a"), 20u); // the retired view is still counted
+  EXPECT_EQ(total(f.reg, "a"), 20u);                        // the retired view is still counted
   f.reg.reclaim();
   EXPECT_EQ(f.slot.retired(), 0u);
   EXPECT_EQ(total(f.reg, "a"), 20u); // folded

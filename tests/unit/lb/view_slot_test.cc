@@ -15,10 +15,9 @@ namespace {
 
 std::shared_ptr<LbConfig> config() {
   auto cfg = std::make_shared<LbConfig>();
-  cfg->pools.push_back(test::pool("web", {test::addr("a", "192.0.2.1", 2),
-                                          test::addr("b", "192.0.2.2", 1)}));
-  cfg->records.push_back(
-      test::record("www.example.com.", KNOT_RRTYPE_A, "web", Policy::kWeighted));
+  cfg->pools.push_back(
+      test::pool("web", {test::addr("a", "192.0.2.1", 2), test::addr("b", "192.0.2.2", 1)}));
+  cfg->records.push_back(test::record("www.example.com.", KNOT_RRTYPE_A, "web", Policy::kWeighted));
   return cfg;
 }
 

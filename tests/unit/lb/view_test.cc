@@ -16,23 +16,22 @@ using V = std::vector<std::string>;
 
 std::shared_ptr<LbConfig> base() {
   auto cfg = std::make_shared<LbConfig>();
-  cfg->pools.push_back(test::pool("web", {addr("a", "192.0.2.1", 20), addr("b", "192.0.2.2", 20),
-                                          addr("c", "192.0.2.3", 10),
-                                          addr("c6", "2001:db8::3", 10)}));
+  cfg->pools.push_back(
+      test::pool("web", {addr("a", "192.0.2.1", 20), addr("b", "192.0.2.2", 20),
+                         addr("c", "192.0.2.3", 10), addr("c6", "2001:db8::3", 10)}));
   cfg->pools.push_back(test::pool("backup1", {addr("x", "198.51.100.1")}));
-  cfg->pools.push_back(test::pool("backup2", {addr("y", "198.51.100.2"),
-                                              addr("z", "198.51.100.3")}));
+  cfg->pools.push_back(
+      test::pool("backup2", {addr("y", "198.51.100.2"), addr("z", "198.51.100.3")}));
   cfg->pools.push_back(test::pool("cdn", {test::cname("edge", "e.cdn.example.")}));
   cfg->pools.push_back(test::pool("sip", {test::srv("edge1", "edge1.sip.example.com.", 5060, 1),
                                           test::srv("sip1", "sip1.example.com.", 5060, 2, 7),
                                           test::srv("last", "sip9.example.com.", 5061, 3)}));
   cfg->records.push_back(record("www.example.com.", KNOT_RRTYPE_A, "web", Policy::kWeighted));
   cfg->records.push_back(record("www.example.com.", KNOT_RRTYPE_AAAA, "web", Policy::kWeighted));
-  cfg->records.push_back(record("alias.example.com.", KNOT_RRTYPE_CNAME, "cdn",
-                                Policy::kWeighted));
+  cfg->records.push_back(record("alias.example.com.", KNOT_RRTYPE_CNAME, "cdn", Policy::kWeighted));
   cfg->records.push_back(record("_sip._udp.example.com.", KNOT_RRTYPE_SRV, "sip", Policy::kSrv));
-  cfg->records.push_back(record("rr.example.net.", KNOT_RRTYPE_A, "web", Policy::kRoundRobin,
-                                "example.net."));
+  cfg->records.push_back(
+      record("rr.example.net.", KNOT_RRTYPE_A, "web", Policy::kRoundRobin, "example.net."));
   return cfg;
 }
 
@@ -123,16 +122,14 @@ TEST(LbView, FallbackChainThenEachWhenAllDown) {
   cfg->records[0].fallback = {"backup1", "backup2"};
   auto live = all(*cfg, Live::kUp);
   live[0].assign(4, Live::kOut); // web down: backup1
-  EXPECT_EQ(ask(*View::build(cfg, live, 1), "www.example.com.", KNOT_RRTYPE_A),
-            V{"198.51.100.1"});
+  EXPECT_EQ(ask(*View::build(cfg, live, 1), "www.example.com.", KNOT_RRTYPE_A), V{"198.51.100.1"});
   live[1][0] = Live::kOut; // backup1 down too: backup2 (same policy)
   auto v = View::build(cfg, live, 1);
   EXPECT_EQ(ask(*v, "www.example.com.", KNOT_RRTYPE_A), V{"198.51.100.2"});
   EXPECT_EQ(ask(*v, "www.example.com.", KNOT_RRTYPE_A), V{"198.51.100.3"});
   live[2][0] = Live::kDrain; // a drained member still answers before when-all-down
   live[2][1] = Live::kOut;
-  EXPECT_EQ(ask(*View::build(cfg, live, 1), "www.example.com.", KNOT_RRTYPE_A),
-            V{"198.51.100.2"});
+  EXPECT_EQ(ask(*View::build(cfg, live, 1), "www.example.com.", KNOT_RRTYPE_A), V{"198.51.100.2"});
   live[2][0] = Live::kOut;
   Pick p = Pick::kZone;
   cfg->records[0].when_all_down = AllDown::kAll; // as if every member of `pool` were up
@@ -217,14 +214,19 @@ TEST(LbView, RdataWireBytes) {
   const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3};
   EXPECT_EQ(memcmp(aaaa.rrs.rdata->data, v6, 16), 0);
   Answer cn = get("alias.example.com.", KNOT_RRTYPE_A);
-  const uint8_t edge[] = "\x01" "e\x03" "cdn\x07" "example";
+  const uint8_t edge[] = "\x01"
+                         "e\x03"
+                         "cdn\x07"
+                         "example";
   ASSERT_EQ(cn.rrs.rdata->len, sizeof edge); // the terminating zero included
   EXPECT_EQ(memcmp(cn.rrs.rdata->data, edge, sizeof edge), 0);
   EXPECT_EQ(cn.rrs.size, knot_rdata_size(sizeof edge)); // odd length: padded to even
   Answer s = get("_sip._udp.example.com.", KNOT_RRTYPE_SRV);
   ASSERT_EQ(s.rrs.count, 3);
   knot_rdata_t *second = knot_rdataset_next(s.rrs.rdata);
-  const uint8_t sip1[] = "\x00\x02\x00\x07\x13\xc4\x04sip1\x07" "example\x03" "com";
+  const uint8_t sip1[] = "\x00\x02\x00\x07\x13\xc4\x04sip1\x07"
+                         "example\x03"
+                         "com";
   ASSERT_EQ(second->len, sizeof sip1);
   EXPECT_EQ(memcmp(second->data, sip1, sizeof sip1), 0);
   size_t total = 0;
