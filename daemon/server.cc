@@ -224,6 +224,7 @@ open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serv
       udp.push_back(*u);
       tcp.push_back(*t);
     }
+    worker_opts.index = i;
     workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, worker_opts, std::move(udp),
                                                       std::move(tcp)));
   }
