@@ -213,10 +213,12 @@ void load_check_rest(const YAML::Node &item, const std::string &dir, lb::CheckSp
   }
   if (auto n = item["tls-ca"]; n && is_tls(c.type)) {
     c.tls_ca = resolve_path(dir, scalar_text(n));
-    if (c.tls_ca.empty() || ::access(c.tls_ca.c_str(), R_OK) != 0) {
-      errs.add(n, "checks[].tls-ca",
-               "cannot read '" + c.tls_ca +
-                   "': " + std::strerror(c.tls_ca.empty() ? ENOENT : errno));
+    std::error_code ec;
+    int err = c.tls_ca.empty() ? ENOENT : ::access(c.tls_ca.c_str(), R_OK) != 0 ? errno : 0;
+    if (err != 0) {
+      errs.add(n, "checks[].tls-ca", "cannot read '" + c.tls_ca + "': " + std::strerror(err));
+    } else if (std::filesystem::is_directory(c.tls_ca, ec)) {
+      errs.add(n, "checks[].tls-ca", "'" + c.tls_ca + "' is a directory, not a PEM file");
     }
   }
   if (auto n = item["tls-verify"]; n && is_tls(c.type)) {

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -544,6 +545,14 @@ TEST_F(ConfigLbTest, UnreadableTlsCaIsAnError) {
       error_of(std::string(kBase) + "checks:\n  - {id: h, type: https, tls-ca: nope.pem}\n");
   EXPECT_EQ(e, at(8) + "checks[].tls-ca: cannot read '" + dir_.file("nope.pem") +
                    "': No such file or directory");
+}
+
+TEST_F(ConfigLbTest, TlsCaThatIsADirectoryIsAnError) {
+  std::filesystem::create_directory(dir_.file("certs"));
+  std::string e =
+      error_of(std::string(kBase) + "checks:\n  - {id: h, type: tls, port: 853, tls-ca: certs}\n");
+  EXPECT_EQ(e,
+            at(8) + "checks[].tls-ca: '" + dir_.file("certs") + "' is a directory, not a PEM file");
 }
 
 TEST_F(ConfigLbTest, UnknownTopLevelKeyStillAnError) {
