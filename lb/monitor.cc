@@ -206,8 +206,14 @@ void Monitor::arm(Sched *s, uint64_t delay_ms) {
 
 // Due (or, during a tcp/tls exchange, its timeout).
 void Monitor::on_sched_timer(Sched *s) {
-  if (s->probe) {
-    finish(s->probe.get(), exchange_timeout(s->t.check, s->probe->st));
+  if (Probe *p = s->probe.get()) {
+    // The loop's clock is cached per iteration: judge by the real one, wait for the rest.
+    uint64_t spent_ms = (uv_hrtime() - p->start_ns) / 1000000;
+    if (spent_ms < s->t.check.timeout_ms) {
+      arm(s, s->t.check.timeout_ms - spent_ms);
+      return;
+    }
+    finish(p, exchange_timeout(s->t.check, p->st));
     return;
   }
   launch(s);
@@ -443,6 +449,7 @@ void Monitor::connected(Probe *p) {
   }
   p->fd = fd;
   p->exchanging = true;
+  uv_update_time(loop_);
   uint64_t spent_ms = (uv_hrtime() - p->start_ns) / 1000000;
   arm(p->sched, c.timeout_ms > spent_ms ? c.timeout_ms - spent_ms : 0);
   exchange(p);

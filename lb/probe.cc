@@ -95,8 +95,9 @@ Status configure(CURL *easy, const CheckSpec &check, const Endpoint &address, Pr
   curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   // A health check tests a new connection: a kept-alive one would hide a refused port.
+  // (tcp/tls keep theirs past the connect step for send/expect; it closes with the handle.)
   curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, http ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(check.timeout_ms));
   if (check.source) {
     st.interface = "host!" + endpoint_host(*check.source);
