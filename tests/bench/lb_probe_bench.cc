@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,12 @@ using namespace holdfast;
 
 namespace {
 
-double cpu_seconds() {
+// User and system CPU seconds of this process.
+std::pair<double, double> cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return {static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6,
+          static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6};
 }
 
 } // namespace
@@ -80,7 +82,7 @@ int main(int argc, char **argv) {
       sample = r.detail;
     }
   });
-  double cpu0 = cpu_seconds();
+  auto [user0, sys0] = cpu_seconds();
   uint64_t t0 = uv_hrtime();
   monitor.set_targets(std::move(list));
   uv_timer_t stop;
@@ -89,7 +91,10 @@ int main(int argc, char **argv) {
                  static_cast<uint64_t>(duration_s * 1000), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   double wall = static_cast<double>(uv_hrtime() - t0) / 1e9;
-  double cpu = cpu_seconds() - cpu0;
+  auto [user1, sys1] = cpu_seconds();
+  double user = user1 - user0;
+  double sys = sys1 - sys0;
+  double cpu = user + sys;
   uint64_t probes = monitor.probes_done();
   monitor.stop();
   uv_close(reinterpret_cast<uv_handle_t *>(&stop), nullptr);
@@ -97,10 +102,13 @@ int main(int argc, char **argv) {
   uv_loop_close(&loop);
 
   std::printf("type=%s targets=%d interval_ms=%llu wall_s=%.2f probes=%llu probes_per_s=%.1f "
-              "cpu_s=%.3f cpu_us_per_probe=%.1f mean_latency_ms=%.2f",
+              "cpu_s=%.3f cpu_us_per_probe=%.1f user_us_per_probe=%.1f sys_us_per_probe=%.1f "
+              "mean_latency_ms=%.2f",
               type.c_str(), targets, static_cast<unsigned long long>(interval_ms), wall,
               static_cast<unsigned long long>(probes), static_cast<double>(probes) / wall, cpu,
               probes != 0 ? cpu * 1e6 / static_cast<double>(probes) : 0.0,
+              probes != 0 ? user * 1e6 / static_cast<double>(probes) : 0.0,
+              probes != 0 ? sys * 1e6 / static_cast<double>(probes) : 0.0,
               probes != 0 ? latency_sum * 1e3 / static_cast<double>(probes) : 0.0);
   for (const auto &[reason, n] : by_reason) {
     std::printf(" %s=%llu", reason.c_str(), static_cast<unsigned long long>(n));
