@@ -4,7 +4,7 @@
 # (127.0.0.1..127.0.19.136, one local nginx-light) probed every 5 s. Runs inside a network
 # namespace of its own (nothing leaves the machine). Needs build/tests/lb_probe_bench
 # (`/work/wt/build.sh release lb_probe_bench` or `cmake --build build --target lb_probe_bench`).
-# Usage: scripts/bench/lb_probes.sh [targets] [seconds] [interval_ms]
+# Usage: scripts/bench/lb_probes.sh [targets] [seconds] [interval_ms] [max_in_flight]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,6 +12,7 @@ bench=${LB_PROBE_BENCH:-$root/build/tests/lb_probe_bench}
 targets=${1:-5000}
 seconds=${2:-20}
 interval=${3:-5000}
+inflight=${4:-0} # 0: the monitor's default
 
 if [[ "${HF_LB_NETNS:-}" != 1 ]]; then
   # -r maps the caller to root inside a user namespace when not already root.
@@ -54,9 +55,9 @@ for _ in $(seq 50); do [[ -s $tmp/nginx.pid ]] && break; sleep 0.1; done
 run() { # type -> one key=value line from the bench
   local out
   out=$("$bench" --targets "$targets" --type "$1" --interval-ms "$interval" \
-    --duration "$seconds" --host health.test --ca "$tmp/cert.pem") || true
+    --duration "$seconds" --host health.test --ca "$tmp/cert.pem" --max-in-flight "$inflight") || true
   echo "$out" >&2
-  echo "$out" | head -1
+  echo "$out" | grep "^type="
 }
 http=$(run http)
 https=$(run https)
@@ -64,11 +65,13 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 printf '\nhealth checker: %s targets, interval %s ms, %s s each (CPU of the bench process)\n' \
   "$targets" "$interval" "$seconds"
-printf '%-6s %10s %10s %12s %10s %8s\n' check probes probes/s 'CPU us/probe' latency_ms failed
+printf '%-6s %8s %9s %13s %8s %8s %11s %7s\n' check probes probes/s 'CPU us/probe' user sys latency_ms failed
 for kind in http https; do
   line=${!kind}
   probes=$(field "$line" probes)
   ok=$(field "$line" ok)
-  printf '%-6s %10s %10s %12s %10s %8s\n' "$kind" "$probes" "$(field "$line" probes_per_s)" \
-    "$(field "$line" cpu_us_per_probe)" "$(field "$line" mean_latency_ms)" $((probes - ${ok:-0}))
+  printf '%-6s %8s %9s %13s %8s %8s %11s %7s\n' "$kind" "$probes" \
+    "$(field "$line" probes_per_s)" "$(field "$line" cpu_us_per_probe)" \
+    "$(field "$line" user_us_per_probe)" "$(field "$line" sys_us_per_probe)" \
+    "$(field "$line" mean_latency_ms)" $((probes - ${ok:-0}))
 done

@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
   std::string ca;
   uint64_t interval_ms = 5000;
   double duration_s = 20;
+  size_t max_in_flight = 0;
   app.add_option("--targets", targets, "number of targets (127.0.0.1 upwards)");
   app.add_option("--type", type, "http | https | tcp | tls");
   app.add_option("--port", port, "port (default 8080 http/tcp, 8443 https/tls)");
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
   app.add_option("--ca", ca, "CA bundle (https/tls); without it verification is off");
   app.add_option("--interval-ms", interval_ms, "probe interval");
   app.add_option("--duration", duration_s, "seconds to run");
+  app.add_option("--max-in-flight", max_in_flight, "probes in flight at most (0: the default)");
   CLI11_PARSE(app, argc, argv);
 
   lb::CheckSpec c;
@@ -81,7 +83,7 @@ int main(int argc, char **argv) {
     if (!r.ok() && sample.empty()) {
       sample = r.detail;
     }
-  });
+  }, max_in_flight);
   auto [user0, sys0] = cpu_seconds();
   uint64_t t0 = uv_hrtime();
   monitor.set_targets(std::move(list));
