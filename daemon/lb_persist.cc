@@ -2,6 +2,11 @@
 // Converting member states for the store (see lb_persist.h).
 #include "daemon/lb_persist.h"
 
+#include <mutex>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
 namespace holdfast::daemon {
 
 store::MemberStateRecord to_record(const lb::PersistedMember &m) {
@@ -46,6 +51,43 @@ Result<std::vector<lb::PersistedMember>> load_members(store::Env &env) {
     out.push_back(from_record(r));
   }
   return out;
+}
+
+struct MemberStateSaver::Pending {
+  std::mutex mu;
+  std::optional<std::vector<lb::PersistedMember>> next; // set while a job is queued
+};
+
+MemberStateSaver::MemberStateSaver(store::Env &env, store::WriterThread &writer)
+    : env_(env), writer_(writer), pending_(std::make_shared<Pending>()) {}
+
+void MemberStateSaver::save(std::vector<lb::PersistedMember> members) {
+  {
+    std::lock_guard lock(pending_->mu);
+    bool queued = pending_->next.has_value();
+    pending_->next = std::move(members);
+    if (queued) {
+      return; // the queued job writes this newer set
+    }
+  }
+  auto pending = pending_;
+  store::Env *env = &env_;
+  bool ok = writer_.submit([pending, env] {
+    std::vector<lb::PersistedMember> members;
+    {
+      std::lock_guard lock(pending->mu);
+      members = std::move(*pending->next);
+      pending->next.reset();
+    }
+    if (auto st = save_members(*env, members); !st) {
+      spdlog::error("traffic management: member states not saved (a restart would lose them): {}",
+                    st.error());
+    }
+  });
+  if (!ok) { // stopping: nothing more is written
+    std::lock_guard lock(pending_->mu);
+    pending_->next.reset();
+  }
 }
 
 } // namespace holdfast::daemon

@@ -3,6 +3,8 @@
 // through the "lb-state" table, and values this version does not know fall back to safe ones.
 #include "daemon/lb_persist.h"
 
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include "tests/unit/testutil.h"
@@ -67,6 +69,38 @@ TEST(LbPersist, UnknownAdminAndReasonBecomeAutoAndError) {
   EXPECT_EQ(m.detail, "from a newer holdfast");
   EXPECT_EQ(to_record(sample("p", "m", lb::Admin::kUp, true, false, lb::Reason::kTimeout, "", 0)),
             (store::MemberStateRecord{"p", "m", 1, true, false, 1, "", 0}));
+}
+
+TEST(LbPersist, SaverWritesOnTheWriterThreadAndCoalescesQueuedSaves) {
+  test::TempDir dir;
+  auto env = test::open_env(dir.path());
+  ASSERT_NE(env, nullptr);
+  store::WriterThread writer(*env, nullptr);
+  MemberStateSaver saver(*env, writer);
+  std::promise<void> release;
+  std::promise<void> blocked;
+  ASSERT_TRUE(writer.submit([&] {
+    blocked.set_value();
+    release.get_future().wait();
+  }));
+  blocked.get_future().wait();
+  for (int i = 1; i <= 3; ++i) {
+    saver.save({sample("web", "a", lb::Admin::kAuto, i % 2 == 0, false, lb::Reason::kOk, "", i)});
+  }
+  EXPECT_EQ(writer.backlog(), 2u); // the blocker and one save, not three
+  release.set_value();
+  std::promise<void> done;
+  ASSERT_TRUE(writer.submit([&] { done.set_value(); }));
+  done.get_future().wait();
+  auto loaded = load_members(*env);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].since_ms, 3); // the last set
+  saver.save({});                      // and later saves still go through
+  std::promise<void> done2;
+  ASSERT_TRUE(writer.submit([&] { done2.set_value(); }));
+  done2.get_future().wait();
+  EXPECT_TRUE(load_members(*env)->empty());
 }
 
 } // namespace
