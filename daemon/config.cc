@@ -2,6 +2,7 @@
 // YAML config loading and validation (see config.h and conf/README.md).
 #include "daemon/config.h"
 #include "daemon/config_util.h"
+#include "daemon/lb_overlay.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -326,6 +327,22 @@ void load_zones(const YAML::Node &n, const std::string &dir, const Named &named,
   }
 }
 
+// Each zone's managed-name placeholders (lb_overlay.h). A secondary zone's spec carries them
+// into its transfers, and their fingerprint joins the vanity part: a change transfers the
+// zone again, as a changed vanity set does.
+void attach_overlays(Config &cfg) {
+  for (auto &z : cfg.zones) {
+    z.overlay = overlay_for(*cfg.lb, z.apex);
+    if (z.secondary && z.overlay) {
+      auto spec = std::make_shared<xfr::ZoneSpec>(*z.secondary);
+      spec->overlay = z.overlay;
+      spec->vanity_fingerprint += "|managed:" + z.overlay->fingerprint();
+      spec->fingerprint += "|managed:" + z.overlay->fingerprint();
+      z.secondary = std::move(spec);
+    }
+  }
+}
+
 } // namespace
 
 Result<Config> load_config(const std::string &path) {
@@ -401,6 +418,7 @@ Result<Config> load_config(const std::string &path) {
   if (cfg.workers == 0) {
     cfg.workers = std::max(1u, std::thread::hardware_concurrency());
   }
+  attach_overlays(cfg);
   return cfg;
 }
 

@@ -25,6 +25,8 @@ struct ZoneConfig {
   std::string file;          // absolute path; empty for a secondary zone
   int file_line = 0;         // line of `file:` in the config, for `holdfast check` messages
   std::shared_ptr<const xfr::ZoneSpec> secondary; // set when the zone has masters
+  // The traffic layer's managed names in this zone (store/overlay.h); null: none.
+  std::shared_ptr<const store::Overlay> overlay;
 };
 
 struct Config {

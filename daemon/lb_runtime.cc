@@ -11,8 +11,8 @@
 namespace holdfast::daemon {
 namespace {
 
-std::vector<lb::Monitor::Target> probe_targets(const std::vector<lb::Registry::Target> &in) {
-  std::vector<lb::Monitor::Target> out;
+std::vector<lb::Target> probe_targets(const std::vector<lb::Registry::Target> &in) {
+  std::vector<lb::Target> out;
   out.reserve(in.size());
   for (const auto &t : in) {
     out.push_back({t.key, t.check, t.address});
@@ -24,7 +24,7 @@ std::vector<lb::Monitor::Target> probe_targets(const std::vector<lb::Registry::T
 
 LbRuntime::LbRuntime(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
                      lb::ViewSlot &slot)
-    : env_(env), writer_(writer), registry_(slot, slot.workers()),
+    : env_(env), saver_(env, writer), registry_(slot, slot.workers()),
       monitor_(loop, [this](const std::string &key,
                             const lb::ProbeResult &r) { registry_.on_probe(key, r); }),
       tasks_(loop) {
@@ -37,7 +37,7 @@ LbRuntime::~LbRuntime() = default;
 
 void LbRuntime::start(std::shared_ptr<const lb::LbConfig> cfg) {
   // Read before the first view is built: a restart answers exactly as before it stopped.
-  auto saved = load_lb_state(env_);
+  auto saved = load_members(env_);
   if (!saved) {
     spdlog::error("traffic management: cannot read the saved member states: {}", saved.error());
   } else if (!saved->empty()) {
@@ -106,14 +106,7 @@ Result<lb::MemberStatus> LbRuntime::admin(const std::string &pool, const std::st
   return fail("member " + member + " of pool " + pool + " disappeared (reload?)");
 }
 
-void LbRuntime::persist() {
-  auto all = registry_.persisted();
-  store::Env &env = env_;
-  writer_.submit([&env, all = std::move(all)] {
-    if (auto st = save_lb_state(env, all); !st) {
-      spdlog::error("traffic management: cannot save member states: {}", st.error());
-    }
-  });
-}
+// The whole set: the table is replaced in one write (members that left the config go).
+void LbRuntime::persist() { saver_.save(registry_.persisted()); }
 
 } // namespace holdfast::daemon

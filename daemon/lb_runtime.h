@@ -15,6 +15,7 @@
 
 #include "common/loop_queue.h"
 #include "common/result.h"
+#include "daemon/lb_persist.h"
 #include "lb/monitor.h"
 #include "lb/registry.h"
 #include "lb/spec.h"
@@ -51,7 +52,7 @@ private:
   void persist();
 
   store::Env &env_;
-  store::WriterThread &writer_;
+  MemberStateSaver saver_;
   lb::Registry registry_;
   lb::Monitor monitor_;
   LoopQueue tasks_;

@@ -32,8 +32,10 @@
 #include "common/loop_queue.h"
 #include "daemon/config_util.h"
 #include "daemon/control.h"
+#include "daemon/lb_runtime.h"
 #include "daemon/privileges.h"
 #include "daemon/status.h"
+#include "lb/view_slot.h"
 #include "serve/notify.h"
 #include "serve/tsig_query.h"
 #include "serve/worker.h"
@@ -103,12 +105,23 @@ private:
     }
     std::vector<store::ZoneFileJob> jobs;
     std::vector<const ZoneConfig *> primaries;
+    std::set<std::vector<uint8_t>> managed;
     for (const auto &z : cfg.zones) {
       if (!z.file.empty()) {
-        jobs.push_back({z.apex.data(), z.file});
+        // A zone that had managed names and has none now is written again without them (an
+        // empty overlay); one that has some is written at every load (store/zonefile.h).
+        static const store::Overlay kNone;
+        const store::Overlay *ov = z.overlay ? z.overlay.get()
+                                   : had_managed_.count(z.apex) != 0 ? &kNone
+                                                                     : nullptr;
+        jobs.push_back({z.apex.data(), z.file, ov});
         primaries.push_back(&z);
+        if (z.overlay) {
+          managed.insert(z.apex);
+        }
       }
     }
+    had_managed_ = std::move(managed);
     if (jobs.empty()) {
       return;
     }
@@ -146,6 +159,7 @@ private:
   std::function<void()> after_gc_;
   std::mutex mu_;
   bool first_ = true; // writer thread only
+  std::set<std::vector<uint8_t>> had_managed_; // writer thread only: zones loaded with an overlay
 };
 
 // Zones in the store that the config no longer lists stop being served but keep their data
@@ -281,6 +295,7 @@ struct Runtime {
   xfr::Service *xfr = nullptr;
   StatusSource *status = nullptr;
   serve::TsigKeyring *keyring = nullptr;
+  LbRuntime *lb = nullptr;
 };
 
 // Settings that sockets, threads or the store were built from: a reload cannot change them.
@@ -357,6 +372,7 @@ void reload(Runtime &rt) {
   rt.xfr->set_limits(cfg->xfr);
   rt.xfr->reconfigure(cfg->secondaries());
   rt.keyring->set(cfg->keys);
+  rt.lb->reconfigure(cfg->lb);
   rt.status->set_config(cfg);
   rt.cfg = cfg;
   spdlog::info("reload: {} zone(s), {} added, {} removed, {} changed", cfg->zones.size(), added,
@@ -419,6 +435,11 @@ int run_server(const Config &initial) {
                  cfg.rrl.rate_limit, cfg.rrl.slip, cfg.rrl.table_size);
   }
 
+  // Managed names' answers: the workers read the lb view through this slot (lb/view_slot.h);
+  // it outlives them.
+  lb::ViewSlot lb_slot(cfg.workers);
+  serve_opts.lb = &lb_slot;
+
   auto workers = open_workers(**env, cfg, serve_opts);
   if (!workers) {
     spdlog::error("{}", workers.error());
@@ -438,6 +459,18 @@ int run_server(const Config &initial) {
   // The HTTP plane is not needed to serve: a port clash is reported, DNS keeps going.
   StatusSource status(rt.cfg, **env, *xfr_service, *workers, &writer);
   ControlPlane control(status);
+  // Traffic management: member states saved before a restart are restored before the first
+  // view is built, so the first answers are the last ones; probes start at once.
+  LbRuntime lb_runtime(&loop, **env, writer, lb_slot);
+  lb_runtime.start(cfg.lb);
+  rt.lb = &lb_runtime;
+  status.on_lb_stats([&lb_runtime] { return lb_runtime.stats(); });
+  control.on_pools([&lb_runtime] { return lb_runtime.pools(); });
+  control.on_member_admin(
+      [&lb_runtime](const std::string &pool, const std::string &member, const std::string &verb) {
+        return lb_runtime.admin(pool, member, verb);
+      });
+
   uv_async_t reload_async;
   reload_async.data = &rt;
   uv_async_init(&loop, &reload_async,
@@ -486,6 +519,7 @@ int run_server(const Config &initial) {
   writer.stop(); // interrupts a load in progress; its partial snapshot is collected next start
   loader.reset();
   xfr_service->stop();
+  lb_runtime.stop();
   completions.close();
   uv_close(reinterpret_cast<uv_handle_t *>(&start_xfr), nullptr);
   uv_close(reinterpret_cast<uv_handle_t *>(&reload_async), nullptr);
