@@ -24,6 +24,8 @@ sip1 A 192.0.2.11
 sip9 A 192.0.2.19
 _sip._udp SRV 10 10 5060 old.example.com.
 static A 192.0.2.99
+edge A 192.0.2.77
+edge2 AAAA 2001:db8::77
 """
 
 INTERVAL, TIMEOUT, FALL, RISE = 1.0, 0.5, 2, 2
@@ -278,6 +280,37 @@ def case_alldown(tmp, binary):
     assert key_of(resp) == "192.0.2.99", "an unmanaged name changed: %s" % hftest.describe(resp)
 
 
+def case_cname(tmp, binary):
+    """Members without a check are always up: no target servers needed."""
+    env = setup(tmp, binary, [], [
+        pool("mix", [member("v4", address="192.0.2.1", weight=1),
+                     member("v6", address="2001:db8::1", weight=1),
+                     member("edge", cname="edge.example.com.", weight=1)]),
+        pool("cdn", [member("e1", cname="edge.example.com.", weight=1),
+                     member("e2", cname="edge2.example.com.", weight=1)])],
+        [record("mix.example.com.", "A", "mix", "weighted"),
+         record("mix.example.com.", "AAAA", "mix", "weighted"),
+         record("alias.example.com.", "CNAME", "cdn", "weighted")])
+    # A: the IPv6 member is not eligible; 1:1 between the address and the CNAME member.
+    got = env.shares("mix.example.com.", 10, sockets=1)
+    assert dict(got) == {"192.0.2.1": 5, "cname:edge.example.com.": 5}, "mix A: %s" % dict(got)
+    got = env.shares("mix.example.com.", 10, "AAAA", sockets=1)
+    assert dict(got) == {"2001:db8::1": 5, "cname:edge.example.com.": 5}, \
+        "mix AAAA: %s" % dict(got)
+    for resp in env.many("mix.example.com.", "A", 4, sockets=1):
+        if rrs(resp, "CNAME"):
+            assert [r.address for r in rrs(resp, "A")] == ["192.0.2.77"], \
+                "the CNAME to edge is not followed in-zone: %s" % hftest.describe(resp)
+    txt = env.q("mix.example.com.", "TXT")
+    assert txt.rcode() == dns.rcode.NOERROR and not txt.answer, \
+        "mix TXT (not managed, no data): want NODATA: %s" % hftest.describe(txt)
+    # A managed CNAME answers every type.
+    for qtype in ("A", "TXT", "CNAME"):
+        got = env.shares("alias.example.com.", 4, qtype, sockets=1)
+        assert dict(got) == {"cname:edge.example.com.": 2, "cname:edge2.example.com.": 2}, \
+            "alias %s: %s" % (qtype, dict(got))
+
+
 CASES = {
     "weighted": case_weighted,
     "failover": case_failover,
@@ -285,4 +318,5 @@ CASES = {
     "srv": case_srv,
     "fallback": case_fallback,
     "alldown": case_alldown,
+    "cname": case_cname,
 }

@@ -20,6 +20,8 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
               nodata); counted by kind; main back
   alldown     every member refused: when-all-down all (every member, as if up), nodata (SOA in
               authority), servfail; each answer counted once by kind
+  cname       a weighted A/AAAA with an address, an IPv6 and a cname member (IPv6 ignored for
+              A and vice versa; the CNAME followed in-zone); a managed CNAME answers every type
   https       HTTPS with a certificate for another name and an expired one: down, last_result
               tls (API, `pool status --json`, the log); tls-verify false accepts the expired
               one; body mismatch: down, body; POST with a body, headers and Host seen by the

@@ -153,7 +153,14 @@ class LbEnv:
     def start(self, zone=ZONE):
         """Starts holdfast (config already written); returns once DNS and HTTP answer."""
         self.hf.start()
-        self.hf.wait_answering(zone, timeout=START_TIMEOUT)
+        # Any answer is not enough: holdfast answers REFUSED until the zone is loaded.
+        deadline = time.monotonic() + START_TIMEOUT
+        while hftest.soa_serial(self.port, zone, timeout=0.2) is None:
+            assert self.hf.running(), "holdfast exited (%s) during start-up:\n%s" % (
+                self.hf.proc.returncode, self.hf.log_tail())
+            assert time.monotonic() < deadline, "%s not served within %.0f s:\n%s" % (
+                zone, START_TIMEOUT, self.hf.log_tail())
+            time.sleep(0.01)
         hftest.wait_http(self.http_port, "/healthz", START_TIMEOUT, server=self.hf)
         log("holdfast up (%.2f s)" % (time.monotonic() - self.hf.started_at))
         return self.hf
