@@ -346,7 +346,10 @@ Result<Config> load_config(const std::string &path) {
   }
   std::string dir = std::filesystem::absolute(path).parent_path().string();
   try {
-    check_keys(root, {"server", "zones", "log", "keys", "masters", "nameserver-sets"}, "", errs);
+    check_keys(root,
+               {"server", "zones", "log", "keys", "masters", "nameserver-sets", "checks", "pools",
+                "records"},
+               "", errs);
     if (auto s = root["server"]) {
       load_server(s, dir, cfg, errs);
     }
@@ -379,6 +382,7 @@ Result<Config> load_config(const std::string &path) {
     if (auto z = root["zones"]) {
       load_zones(z, dir, named, cfg, errs);
     }
+    load_lb(root, dir, cfg, errs); // after zones: a managed name must lie in one
     for (const auto &[id, key] : named.keys) {
       cfg.keys.push_back(key); // RFC 8945 5.2: queries signed with any of them are answered
     }

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "common/tsig.h"
+#include "lb/spec.h"
 #include "serve/query.h"
 #include "serve/socket.h"
 #include "serve/worker.h"
@@ -42,6 +43,8 @@ struct Config {
   std::vector<std::shared_ptr<const TsigKey>> keys; // `keys:`, for masters and signed queries
   serve::RrlOptions rrl; // server.rrl; rate_limit 0: off
   std::vector<ZoneConfig> zones;
+  // `checks:`, `pools:`, `records:` (traffic management); never null, empty when not configured.
+  std::shared_ptr<const lb::LbConfig> lb = std::make_shared<const lb::LbConfig>();
   // Every secondary zone's spec (the same objects as in `zones`).
   std::vector<std::shared_ptr<const xfr::ZoneSpec>> secondaries() const;
 };

@@ -137,6 +137,30 @@ bool get_uint(const YAML::Node &n, const std::string &key, T min, T max, T &out,
   return true;
 }
 
+// A scalar's text, or "" for a list or a mapping (for messages and enum keys).
+inline std::string scalar_text(const YAML::Node &n) {
+  return n.IsScalar() ? n.as<std::string>() : "";
+}
+
+// A list of mappings (`key` for messages); `f` gets each mapping; null (`key:` alone) is empty.
+template <typename F>
+void each_mapping(const YAML::Node &n, const std::string &key, Errors &errs, F f) {
+  if (n.IsNull()) {
+    return;
+  }
+  if (!n.IsSequence()) {
+    errs.add(n, key, "expected a list");
+    return;
+  }
+  for (const auto &item : n) {
+    if (!item.IsMap()) {
+      errs.add(item, key, "expected a mapping (id: ...)");
+      continue;
+    }
+    f(item);
+  }
+}
+
 inline std::string resolve_path(const std::string &base_dir, const std::string &p) {
   if (p.empty() || p[0] == '/') {
     return p;
@@ -146,5 +170,15 @@ inline std::string resolve_path(const std::string &base_dir, const std::string &
 
 // The `server:` section (config_server.cc).
 void load_server(const YAML::Node &n, const std::string &dir, Config &cfg, Errors &errs);
+
+// The `checks:`, `pools:` and `records:` sections of `root` into cfg.lb (config_lb.cc); needs
+// cfg.zones (a record's name must lie in one of them).
+void load_lb(const YAML::Node &root, const std::string &dir, Config &cfg, Errors &errs);
+// Its `records:` part (config_lb_records.cc), after `checks:` and `pools:` are in `lb`.
+void load_lb_records(const YAML::Node &n, const Config &cfg, lb::LbConfig &lb, Errors &errs);
+
+// `holdfast check`: what the primary zone `z`'s file says against the managed records in it
+// (a DNSSEC-signed zone; a CNAME beside other data). One "FILE:LINE: key: problem" per entry.
+std::vector<std::string> lb_zone_file_problems(const Config &cfg, const ZoneConfig &z);
 
 } // namespace holdfast::daemon::config_detail

@@ -131,7 +131,7 @@ void ControlPlane::routes() {
                     "text/plain");
   });
   s.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
-    res.set_content(render_metrics(status_.zones(), status_.server()),
+    res.set_content(render_metrics(status_.zones(), status_.server(), status_.lb_stats()),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
   // The API needs the token when one is configured; metrics and probes stay open.
@@ -190,6 +190,7 @@ void ControlPlane::routes() {
     reply_json(res, ok ? 202 : 404, {{"zone", z->zone}, {"action", action}});
   });
   routes_kept();
+  routes_pools();
   s.Post("/api/v1/reload", [this](const httplib::Request &, httplib::Response &res) {
     if (!reload_) {
       reply_json(res, 503, {{"error", "reload is not available"}});

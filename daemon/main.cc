@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// holdfast command line: run, check, zone list|status|refresh|retransfer|purge, --version.
+// holdfast command line: run, check, zone list|status|refresh|retransfer|purge, pool
+// list|status|enable|disable|drain|auto, reload, --version.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -17,6 +18,40 @@
 #endif
 
 namespace {
+
+// `holdfast pool ...`: traffic management through the control API (issue 11).
+CLI::App *add_pool_commands(CLI::App &app, std::string &config, holdfast::daemon::PoolCommand &pc) {
+  auto *pool = app.add_subcommand("pool", "Ask a running holdfast about its traffic-management "
+                                          "pools, or set a member's operator state, through the "
+                                          "control API named in the config (server.http).");
+  pool->require_subcommand(1);
+  pool->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+  struct Action {
+    const char *name, *help;
+    bool needs_pool, needs_member;
+  };
+  const Action actions[] = {
+      {"list", "Every pool and member: state, operator state, health, last probe.", false, false},
+      {"status", "One pool's members.", true, false},
+      {"enable", "Force the member up (and clear a reintegrate: manual latch).", true, true},
+      {"disable", "Force the member down.", true, true},
+      {"drain", "Weight 0: answered only when no other member is up.", true, true},
+      {"auto", "Back to health checks deciding.", true, true},
+  };
+  for (const auto &a : actions) {
+    auto *sub = pool->add_subcommand(a.name, a.help);
+    sub->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
+    sub->add_flag("--json", pc.json, "Print the API's JSON instead of a table");
+    if (a.needs_pool) {
+      sub->add_option("pool", pc.pool, "Pool id (pools[].id)")->required();
+    }
+    if (a.needs_member) {
+      sub->add_option("member", pc.member, "Member id (pools[].members[].id)")->required();
+    }
+    sub->callback([&pc, name = a.name] { pc.action = name; });
+  }
+  return pool;
+}
 
 int run(int argc, char **argv) {
   // A TCP client that hangs up before reading its answer must not kill the server: libuv
@@ -73,6 +108,9 @@ int run(int argc, char **argv) {
     sub->callback([&zc, name = a.name] { zc.action = name; });
   }
 
+  holdfast::daemon::PoolCommand pc;
+  auto *pool = add_pool_commands(app, config, pc);
+
   auto *reload = app.add_subcommand("reload", "Make the running server re-read its config "
                                               "(as SIGHUP does), through the control API.");
   reload->add_option("-c,--config", config, "Config file (YAML)")->capture_default_str();
@@ -90,6 +128,10 @@ int run(int argc, char **argv) {
   if (zone->parsed()) {
     zc.config = config;
     return holdfast::daemon::zone_command(zc);
+  }
+  if (pool->parsed()) {
+    pc.config = config;
+    return holdfast::daemon::pool_command(pc);
   }
   auto cfg = holdfast::daemon::load_config(config);
   if (!cfg) {

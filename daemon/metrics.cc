@@ -226,12 +226,96 @@ void server_metrics(Writer &w, const std::vector<ZoneStatus> &zones, const Serve
   w.sample("holdfast_zones", "kind=\"secondary\"", secondaries);
 }
 
+std::string label(const char *name, const std::string &value) {
+  return std::string(name) + "=\"" + escape(value) + "\"";
+}
+
+void member_metrics(Writer &w, const std::vector<lb::PoolStatus> &pools) {
+  w.family("holdfast_member_up", "gauge",
+           "1 when the member takes part in answers (effective state up or drain), else 0.");
+  for (const auto &p : pools) {
+    for (const auto &m : p.members) {
+      w.sample("holdfast_member_up", label("pool", p.id) + "," + label("member", m.id),
+               m.live == lb::Live::kOut ? 0 : 1);
+    }
+  }
+  // An enum as Prometheus does it: one series per state, 1 for the current one.
+  w.family("holdfast_member_admin_state", "gauge",
+           "Operator state of the member (auto, up = enabled, down = disabled, drain): 1 for the "
+           "current state, 0 for the others.");
+  const lb::Admin states[] = {lb::Admin::kAuto, lb::Admin::kUp, lb::Admin::kDown,
+                              lb::Admin::kDrain};
+  for (const auto &p : pools) {
+    for (const auto &m : p.members) {
+      std::string l = label("pool", p.id) + "," + label("member", m.id) + ",state=\"";
+      for (auto a : states) {
+        w.sample("holdfast_member_admin_state", l + lb::admin_name(a) + "\"", m.admin == a ? 1 : 0);
+      }
+    }
+  }
+}
+
+void probe_metrics(Writer &w, const lb::LbStats &traffic) {
+  w.family("holdfast_health_checks_total", "counter",
+           "Health probes by check, probed address and result (ok or the failure reason).");
+  for (const auto &c : traffic.checks) {
+    w.sample("holdfast_health_checks_total",
+             label("check", c.check) + "," + label("address", c.address) + "," +
+                 label("result", c.result),
+             static_cast<double>(c.count));
+  }
+  const char *h = "holdfast_health_check_duration_seconds";
+  w.family(h, "histogram", "Duration of health probes, by check.");
+  std::string bucket = std::string(h) + "_bucket", sum = std::string(h) + "_sum",
+              count = std::string(h) + "_count";
+  for (const auto &d : traffic.durations) {
+    std::string l = label("check", d.check);
+    for (size_t i = 0; i < std::size(lb::kDurationBounds); ++i) {
+      w.sample(bucket.c_str(), l + fmt::format(",le=\"{}\"", lb::kDurationBounds[i]),
+               static_cast<double>(d.buckets[i]));
+    }
+    w.sample(bucket.c_str(), l + ",le=\"+Inf\"", static_cast<double>(d.count));
+    w.sample(sum.c_str(), l, d.sum);
+    w.sample(count.c_str(), l, static_cast<double>(d.count));
+  }
+}
+
+void answer_metrics(Writer &w, const lb::LbStats &traffic) {
+  w.family("holdfast_lb_answers_total", "counter",
+           "Traffic-managed answers by record (name, type) and member answered.");
+  for (const auto &a : traffic.answers) {
+    w.sample("holdfast_lb_answers_total",
+             label("name", a.name) + "," + label("type", a.type) + "," + label("member", a.member),
+             static_cast<double>(a.count));
+  }
+  w.family("holdfast_lb_fallback_answers_total", "counter",
+           "Traffic-managed answers given with no member of the pool up, by kind: fallback (a "
+           "fallback pool), all (when-all-down: all), nodata, servfail.");
+  for (const auto &f : traffic.fallbacks) {
+    w.sample("holdfast_lb_fallback_answers_total",
+             label("name", f.name) + "," + label("type", f.type) + "," + label("kind", f.kind),
+             static_cast<double>(f.count));
+  }
+}
+
+void lb_metrics(Writer &w, const lb::LbStats &traffic) {
+  if (traffic.pools.empty() && traffic.answers.empty() && traffic.fallbacks.empty() &&
+      traffic.checks.empty() && traffic.durations.empty()) {
+    return; // no traffic management configured
+  }
+  member_metrics(w, traffic.pools);
+  probe_metrics(w, traffic);
+  answer_metrics(w, traffic);
+}
+
 } // namespace
 
-std::string render_metrics(const std::vector<ZoneStatus> &zones, const ServerStatus &server) {
+std::string render_metrics(const std::vector<ZoneStatus> &zones, const ServerStatus &server,
+                           const lb::LbStats &traffic) {
   Writer w;
   zone_metrics(w, zones);
   server_metrics(w, zones, server);
+  lb_metrics(w, traffic);
   return w.take();
 }
 

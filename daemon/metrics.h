@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "daemon/status.h"
+#include "lb/status.h"
 
 namespace holdfast::daemon {
 
-std::string render_metrics(const std::vector<ZoneStatus> &zones, const ServerStatus &server);
+// `traffic`: traffic management (pools, answers, probes); nothing of it is rendered when it is
+// empty (no pools configured).
+std::string render_metrics(const std::vector<ZoneStatus> &zones, const ServerStatus &server,
+                           const lb::LbStats &traffic = {});
 
 } // namespace holdfast::daemon

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/log_limit.h"
 #include "common/loop_queue.h"
+#include "daemon/config_util.h"
 #include "daemon/control.h"
 #include "daemon/privileges.h"
 #include "daemon/status.h"
@@ -224,6 +225,7 @@ open_workers(store::Env &env, const Config &cfg, const serve::ServeOptions &serv
       udp.push_back(*u);
       tcp.push_back(*t);
     }
+    worker_opts.index = i;
     workers.push_back(std::make_unique<serve::Worker>(env, serve_opts, worker_opts, std::move(udp),
                                                       std::move(tcp)));
   }
@@ -523,14 +525,22 @@ int check_config(const std::string &path) {
       std::fprintf(stderr, "%s:%d: zones[].file: zone %s: %s\n", path.c_str(), z.file_line,
                    z.domain.c_str(), r.error().c_str());
       ++bad;
-    } else {
+      continue;
+    }
+    auto problems = config_detail::lb_zone_file_problems(*cfg, z); // managed names in this file
+    for (const auto &p : problems) {
+      std::fprintf(stderr, "%s\n", p.c_str());
+    }
+    bad += static_cast<int>(problems.size());
+    if (problems.empty()) {
       std::printf("[%s] %s: %zu records, OK\n", z.domain.c_str(), z.file.c_str(), *r);
     }
   }
   if (bad > 0) {
     return 1;
   }
-  std::printf("%s: configuration OK, %zu zone(s)\n", path.c_str(), cfg->zones.size());
+  std::printf("%s: configuration OK, %zu zone(s), %zu managed record(s)\n", path.c_str(),
+              cfg->zones.size(), cfg->lb->records.size());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "daemon/config.h"
+#include "lb/status.h"
 #include "serve/worker.h"
 #include "store/env.h"
 #include "store/writer_thread.h"
@@ -78,6 +80,10 @@ public:
   // Zones in the store that no config lists (not served).
   std::vector<KeptZoneStatus> kept();
   xfr::Service &xfr() { return xfr_; }
+  // Traffic management for /metrics: the daemon sets it once, before the control plane starts;
+  // it is called from HTTP threads (copy out under the registry's and counters' locks).
+  void on_lb_stats(std::function<lb::LbStats()> fn) { lb_stats_ = std::move(fn); }
+  lb::LbStats lb_stats() const { return lb_stats_ ? lb_stats_() : lb::LbStats{}; }
 
 private:
   ZoneStatus status_of(const ZoneConfig &z, const std::optional<uint32_t> &stored, int64_t now);
@@ -88,6 +94,7 @@ private:
   xfr::Service &xfr_;
   const std::vector<std::unique_ptr<serve::Worker>> &workers_;
   const store::WriterThread *writer_;
+  std::function<lb::LbStats()> lb_stats_;
   std::mutex mu_;      // one reader slot for every HTTP thread
   store::ReadTxn txn_; // gated: never held while the map grows
 };

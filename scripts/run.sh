@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs what holdfast needs, builds it and runs it in the foreground on a config (default:
-# the bundled conf/holdfast.yaml: a primary zone example.com. and a secondary zone example.net.
-# on port 5353). For the secondary zone it starts a local knotd as the hidden master on
-# 127.0.0.1@5300 (conf/master/), stopped again when holdfast exits.
+# the bundled conf/holdfast.yaml: a primary zone example.com. with a managed name
+# lb.example.com., and a secondary zone example.net., on port 5353). For the secondary zone it
+# starts a local knotd as the hidden master on 127.0.0.1@5300 (conf/master/), stopped again when
+# holdfast exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-conf/holdfast.yaml}
@@ -24,6 +25,7 @@ the hidden master of example.net. on 127.0.0.1@5300. In another shell:
   kdig @127.0.0.1 -p 5353 www.example.com A        # primary zone (conf/zones/example.com.zone)
   kdig @127.0.0.1 -p 5353 www.example.net A        # secondary zone, transferred from knotd
   kdig @::1 -p 5353 +tcp example.com MX
+  for i in 1 2 3; do kdig +short @127.0.0.1 -p 5353 lb.example.com A; done   # managed, 2:1
   curl -s http://127.0.0.1:9153/metrics | grep holdfast_zone_sync_lag_seconds
   build/holdfast zone list -c $config
 Change the master: edit conf/master/example.net.zone (raise the serial), then

@@ -3,6 +3,7 @@
 // RFC 6672 DNAME; collects RRsets into a Plan (query.cc encodes it).
 #include "serve/answer.h"
 
+#include "lb/view.h"
 #include "serve/answer_ctx.h"
 #include "store/dnssec.h"
 
@@ -199,12 +200,61 @@ bool answer_rrsig(Ctx &c, const Name &owner, const NodeView &node) {
   return true;
 }
 
+// A managed name (DESIGN.md "Traffic management"): the lb view answers the managed types; the
+// snapshot's placeholder only made the name exist. Returns false when `qtype` is not managed
+// there (the zone's own data answers).
+bool answer_managed(Ctx &c, const Name &owner, const NodeView &node, const lb::View::Name &n) {
+  lb::Answer a = c.q.lb->answer(n, c.q.qtype, c.q.worker, c.mm);
+  switch (a.pick) {
+  case lb::Pick::kZone:
+    return false;
+  case lb::Pick::kRRset:
+    put(c, Section::kAnswer, make_rr(owner, store::RRsetView{a.type, a.ttl, a.rrs}), nullptr);
+    return true;
+  case lb::Pick::kCname: {
+    if (c.hops >= kMaxChain || c.plan.contains(Section::kAnswer, owner.ptr, KNOT_RRTYPE_CNAME) ||
+        !put(c, Section::kAnswer,
+             make_rr(owner, store::RRsetView{KNOT_RRTYPE_CNAME, a.ttl, a.rrs}), nullptr)) {
+      return true;
+    }
+    uint16_t qtype = c.q.qtype;
+    if (qtype == KNOT_RRTYPE_CNAME || qtype == KNOT_RRTYPE_ANY || qtype == KNOT_RRTYPE_RRSIG ||
+        qtype == KNOT_RRTYPE_NSEC) {
+      return true; // answered by the alias itself, as for a stored CNAME
+    }
+    ++c.hops;
+    const knot_dname_t *target = knot_cname_name(a.rrs.rdata);
+    if (labels_below(target, c.zone.apex) >= 0) {
+      resolve(c, Name{target, 0});
+    }
+    return true;
+  }
+  case lb::Pick::kNodata:
+    c.end.outcome = Outcome::kNodata;
+    c.end.node = node;
+    add_soa(c);
+    return true;
+  case lb::Pick::kServfail:
+    c.plan.rcode = KNOT_RCODE_SERVFAIL;
+    return true;
+  }
+  return false;
+}
+
 // The name's data was found at `node` (possibly a wildcard): RFC 1034 4.3.2 step 3a. `end`
 // says where the search ended, for denial proofs.
 void answer_node(Ctx &c, const Name &owner, const NodeView &node, const SearchEnd &end) {
   uint16_t qtype = c.q.qtype;
   c.end = end;
   c.end.outcome = Outcome::kHit;
+  // Managed names live only in unsigned zones (holdfast holds no keys to sign their answers);
+  // a wildcard's node key ends in "*" and is never a managed name.
+  if (c.q.lb != nullptr && !c.dnssec_zone) {
+    if (const lb::View::Name *n = c.q.lb->find(c.zone.apex, end.node_key);
+        n != nullptr && answer_managed(c, owner, node, *n)) {
+      return;
+    }
+  }
   RRsetView cname;
   // RFC 4035 3.1.4.1 / 2.5: RRSIG and NSEC live beside a CNAME and are not chased through it.
   bool chase = qtype != KNOT_RRTYPE_CNAME && qtype != KNOT_RRTYPE_ANY &&
@@ -403,6 +453,7 @@ void answer(store::Reader &reader, const store::ZoneHandle &zone, const Question
             knot_mm_t *mm) {
   Ctx c(reader, zone, q, plan, mm, static_cast<unsigned>(knot_dname_labels(zone.apex, nullptr)),
         q.dnssec && zone.dnssec() != store::DnssecMode::kUnsigned);
+  c.dnssec_zone = zone.dnssec() != store::DnssecMode::kUnsigned;
   plan.aa = true;
   plan.rcode = KNOT_RCODE_NOERROR;
   resolve(c, Name{q.wire_qname, KNOT_WIRE_HEADER_SIZE});

@@ -9,6 +9,10 @@
 
 #include "store/reader.h"
 
+namespace holdfast::lb {
+class View; // lb/view.h
+} // namespace holdfast::lb
+
 namespace holdfast::serve {
 
 // One RRset to write, with the position of its owner name for compression.
@@ -45,6 +49,8 @@ struct Question {
   const knot_dname_t *wire_qname; // as sent (case preserved), inside the query packet
   uint16_t qtype;
   bool dnssec = false; // DO set (RFC 3225): RRSIGs and denial proofs when the zone is signed
+  const lb::View *lb = nullptr; // managed names' answers (traffic layer); none: zone data only
+  unsigned worker = 0;          // the answering worker (its selector state in `lb`)
 };
 
 // Fills `plan` for a question inside `zone`.

@@ -6,6 +6,7 @@
 
 #include "common/knot.h"
 
+#include "lb/view_slot.h"
 #include "serve/answer.h"
 #include "serve/notify.h"
 #include "serve/tsig_query.h"
@@ -172,6 +173,21 @@ size_t slip(uint8_t *out, size_t len) {
 QueryProcessor::QueryProcessor(store::Env &env, const ServeOptions &opts)
     : opts_(opts), txn_(env), reader_(txn_) {}
 
+void QueryProcessor::enter_lb() {
+  if (opts_.lb != nullptr) {
+    lb_view_ = opts_.lb->enter(worker_);
+    lb_entered_ = true;
+  }
+}
+
+void QueryProcessor::leave_lb() {
+  if (lb_entered_) {
+    opts_.lb->leave(worker_);
+    lb_entered_ = false;
+    lb_view_ = nullptr;
+  }
+}
+
 size_t QueryProcessor::process(const uint8_t *query, size_t len, uint8_t *out, size_t out_cap,
                                bool tcp, const sockaddr *remote) {
   malformed_ = false;
@@ -257,6 +273,8 @@ uint16_t QueryProcessor::decide(const knot_pkt_t *query, bool tcp, bool trailing
         zone = parent;
       }
       Question q{qname, knot_pkt_wire_qname(query), qtype, knot_pkt_has_dnssec(query)};
+      q.lb = lb_view_;
+      q.worker = worker_;
       answer(reader_, zone, q, plan, mm);
       rcode = plan.rcode;
     }

@@ -16,6 +16,11 @@
 #include "store/env.h"
 #include "store/reader.h"
 
+namespace holdfast::lb {
+class View;     // lb/view.h
+class ViewSlot; // lb/view_slot.h
+} // namespace holdfast::lb
+
 namespace holdfast::serve {
 
 struct Plan;         // serve/answer.h
@@ -31,6 +36,7 @@ struct ServeOptions {
   // Keys that signed queries are checked against (set by the daemon); none: every key BADKEY.
   const TsigKeyring *keys = nullptr;
   const Rrl *rrl = nullptr;        // UDP response rate limiting (set by the daemon when on)
+  lb::ViewSlot *lb = nullptr;      // managed names' answers (set by the daemon); none: zone data
 };
 
 // What the answers were, per worker (relaxed atomics: monotonic totals read by /metrics).
@@ -50,13 +56,24 @@ public:
 
   // Read transaction around a batch of queries: never held while waiting for packets.
   // The RRL clock is read here too: once per batch, not per query.
+  // The traffic layer's current view is taken here as well (lb/view_slot.h: the view stays
+  // valid until end_batch()).
   [[nodiscard]] bool begin_batch() {
     if (opts_.rrl != nullptr) {
       rrl_now_ = opts_.rrl->now();
     }
-    return txn_.begin();
+    if (!txn_.begin()) {
+      return false;
+    }
+    enter_lb();
+    return true;
   }
-  void end_batch() { txn_.end(); }
+  void end_batch() {
+    leave_lb();
+    txn_.end();
+  }
+  // This processor's worker index: its per-worker block in lb views (selector state, counters).
+  void set_worker(unsigned index) { worker_ = index; }
 
   // Writes the response to `out` (capacity `out_cap`, at least 512). Returns its size, or 0 when
   // the packet must be dropped (too short to answer, itself a response, or over TCP with a
@@ -78,6 +95,8 @@ private:
                   bool &not_authoritative);
   bool make_opt(const knot_pkt_t *query, knot_rrset_t &opt, knot_mm_t *mm);
   size_t rate_limit(uint8_t *out, size_t len, const sockaddr *remote);
+  void enter_lb();
+  void leave_lb();
 
   ServeOptions opts_;
   Arena arena_;
@@ -91,6 +110,9 @@ private:
   const uint8_t *rrl_name_ = nullptr;
   uint64_t rrl_now_ = 0;
   uint32_t rrl_limited_ = 0;
+  unsigned worker_ = 0;
+  const lb::View *lb_view_ = nullptr; // between begin_batch() and end_batch()
+  bool lb_entered_ = false;
   uint8_t query_copy_[65535];
 };
 

@@ -38,6 +38,7 @@ Worker::Worker(store::Env &env, const ServeOptions &serve, const WorkerOptions &
       tcp_read_buf_(65536 + 2), tcp_resp_(std::make_unique<uint8_t[]>(kTcpMaxResponse)),
       client_counts_(opts.client_counts ? opts.client_counts
                                         : std::make_shared<TcpClientCounts>()) {
+  qp_->set_worker(opts.index);
   uv_loop_init(&loop_);
   for (int fd : udp_fds_) {
     // Only a wildcard bind (0.0.0.0, ::) needs to learn each query's destination address to

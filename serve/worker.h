@@ -48,6 +48,7 @@ struct WorkerOptions {
   int tcp_max_clients = 512;            // per worker
   int tcp_max_clients_per_address = 64; // across workers; 0 = no limit
   int tcp_max_inflight = 100;           // answered but unsent queries per connection
+  unsigned index = 0;                   // this worker's number (per-worker state in lb views)
   // Shared by the workers of one server (set by the daemon); a worker without one counts alone.
   std::shared_ptr<TcpClientCounts> client_counts;
 };

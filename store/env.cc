@@ -174,6 +174,14 @@ Result<std::unique_ptr<Env>> Env::open(const EnvOptions &opts) {
                   lmdb_error(rc));
     }
   }
+  // Added after format 3 without a version bump: a writable open creates it in an older store;
+  // a read-only one goes without it (load_member_states() then finds nothing).
+  rc = mdb_dbi_open(raw, kDbLbState, create, &env->lb_state_);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+    return fail("storage " + opts.path + ": cannot open table " + kDbLbState + ": " +
+                lmdb_error(rc));
+  }
+  env->has_lb_state_ = rc == MDB_SUCCESS;
 
   MDB_val key{std::strlen(kMetaFormat), const_cast<char *>(kMetaFormat)};
   MDB_val val;

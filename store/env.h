@@ -86,6 +86,10 @@ public:
   MDB_dbi zones() const { return zones_; }
   MDB_dbi snapshots() const { return snapshots_; }
   MDB_dbi nodes() const { return nodes_; }
+  // Traffic-management member state (store/lb_state.h). False only for a read-only open of a
+  // store written before the table existed (a writable open creates it).
+  bool has_lb_state() const { return has_lb_state_; }
+  MDB_dbi lb_state() const { return lb_state_; }
   const std::string &path() const { return path_; }
   // The longest key LMDB stores (511 octets unless the library was built otherwise).
   int max_key_size() const { return mdb_env_get_maxkeysize(env_); }
@@ -122,7 +126,8 @@ private:
   void leave();
 
   MDB_env *env_ = nullptr;
-  MDB_dbi meta_ = 0, zones_ = 0, snapshots_ = 0, nodes_ = 0;
+  MDB_dbi meta_ = 0, zones_ = 0, snapshots_ = 0, nodes_ = 0, lb_state_ = 0;
+  bool has_lb_state_ = false;
   std::string path_;
   std::atomic<bool> resizing_{false};
   std::atomic<int> readers_{0};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The storage schema: every LMDB table, key and value holdfast writes, in one place.
 //
-// One LMDB environment (directory `server.storage`), four named databases:
+// One LMDB environment (directory `server.storage`), five named databases:
 //
 // | db          | key                                   | value                                  |
 // |-------------|---------------------------------------|----------------------------------------|
@@ -14,6 +14,11 @@
 // | "nodes"     | u64 BE snapshot id ++ owner key       | node value (store/node.h)              |
 // |             | u64 BE (snapshot id | kNsec3Space)    | NSEC3 node: the NSEC3 RRset and its    |
 // |             |   ++ raw NSEC3 hash (20 octets)       | RRSIGs, in the node value layout       |
+// | "lb-state"  | pool id ++ 0x00 ++ member id          | traffic-management member state: u8    |
+// |             |                                       |   layout version (1), u8 lb::Admin, u8 |
+// |             |                                       |   flags (1 health up, 2 latched), u8   |
+// |             |                                       |   lb::Reason, i64 since (unix ms), u16 |
+// |             |                                       |   detail length, detail (lb_state.h)   |
 //
 // Owner keys are common/dname.h's lookup format relative to the apex (apex = empty): labels
 // rightmost first, each ended by 0x00, with 0x00 and 0x01 inside a label escaped as 0x01 0x01
@@ -35,6 +40,10 @@
 // ignores them, and the NSEC3 covering a hash is one cursor step back from it. In a snapshot of
 // an NSEC3-signed zone every node also carries H(owner) and H(*.owner) (node.h), computed when
 // the snapshot is published; the query path only hashes next-closer names, which do not exist.
+//
+// "lb-state" is rewritten whole (one write transaction) whenever a member's state changes and
+// read once at start; a store opened before it existed gets it created empty at the next
+// writable open, with no format version change (nothing else reads it).
 //
 // Integers inside values are in host byte order (the map is read in place, never shipped to
 // another machine: transfers use DNS). Keys are big-endian so they sort numerically.
@@ -60,6 +69,7 @@ inline constexpr const char *kDbMeta = "meta";
 inline constexpr const char *kDbZones = "zones";
 inline constexpr const char *kDbSnapshots = "snapshots";
 inline constexpr const char *kDbNodes = "nodes";
+inline constexpr const char *kDbLbState = "lb-state";
 
 inline constexpr const char *kMetaFormat = "format";
 inline constexpr const char *kMetaNextSnapshot = "next-snapshot";

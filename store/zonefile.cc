@@ -20,12 +20,35 @@ namespace {
 
 struct ParseState {
   SnapshotWriter *writer = nullptr; // null when only checking
+  const Overlay *overlay = nullptr; // managed names substituted (overlay.h)
+  const knot_dname_t *apex = nullptr;
+  SetAside replaced; // the file's records the overlay replaces
+  bool sealed = false;
   std::string path;
   std::string error;
   size_t records = 0;
   const std::atomic<bool> *stop = nullptr;
   bool stopped = false;
 };
+
+// Sets aside a record the overlay replaces; notes a record that seals the apex.
+bool substituted(ParseState *st, zs_scanner_t *s) {
+  knot_rdata_t *rd = nullptr;
+  uint8_t buf[knot_rdata_size(UINT16_MAX)];
+  rd = reinterpret_cast<knot_rdata_t *>(buf);
+  knot_rdata_init(rd, static_cast<uint16_t>(s->r_data_length), s->r_data);
+  knot_rrset_t rr;
+  knot_rrset_init(&rr, s->r_owner, s->r_type, s->r_class, s->r_ttl);
+  rr.rrs.count = 1;
+  rr.rrs.size = static_cast<uint32_t>(knot_rdata_size(rd->len));
+  rr.rrs.rdata = rd;
+  st->sealed = st->sealed || seals_apex(rr, st->apex);
+  if (!st->overlay->replaces(s->r_owner, s->r_type)) {
+    return false;
+  }
+  st->replaced.keep(rr);
+  return true;
+}
 
 void on_record(zs_scanner_t *s) {
   auto *st = static_cast<ParseState *>(s->process.data);
@@ -37,6 +60,9 @@ void on_record(zs_scanner_t *s) {
     st->stopped = true;
     st->error = st->path + ": loading interrupted by shutdown";
     s->state = ZS_STATE_STOP;
+    return;
+  }
+  if (st->overlay != nullptr && substituted(st, s)) {
     return;
   }
   auto added = st->writer->add(s->r_owner, s->r_type, s->r_class, s->r_ttl, s->r_data,
@@ -119,7 +145,14 @@ Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path
 }
 
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
-                                    bool force, MDB_txn *shared, const std::atomic<bool> *stop) {
+                                    bool force, MDB_txn *shared, const std::atomic<bool> *stop,
+                                    const Overlay *overlay) {
+  if (overlay != nullptr && overlay->empty()) {
+    overlay = nullptr;
+  }
+  // The stored snapshot does not record which managed names it was written with: a zone with
+  // managed names is written again at every load.
+  force = force || overlay != nullptr;
   auto start = std::chrono::steady_clock::now();
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) {
@@ -151,9 +184,17 @@ Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const st
   }
   ParseState st;
   st.writer = writer->get();
+  st.overlay = overlay;
+  st.apex = apex;
   st.path = path;
   st.stop = stop;
-  if (auto rc = parse(apex, path, st); !rc) {
+  auto rc = parse(apex, path, st);
+  if (rc && overlay != nullptr) {
+    // A sealed zone keeps its own records (overlay.h); the daemon's lb view is not asked
+    // for them either (the zone is signed).
+    rc = st.sealed ? st.replaced.write_back(**writer) : overlay->emit(**writer);
+  }
+  if (!rc) {
     if (st.stopped) {
       (*writer)->abandon();
     } else {
@@ -180,7 +221,8 @@ void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
   while (i < jobs.size() && !stopped()) {
     struct stat sb {};
     if (::stat(jobs[i].path.c_str(), &sb) != 0 || sb.st_size >= kSmallFile) {
-      done(i, load_zone_file(env, jobs[i].apex, jobs[i].path, false, nullptr, stop));
+      done(i, load_zone_file(env, jobs[i].apex, jobs[i].path, false, nullptr, stop,
+                             jobs[i].overlay));
       ++i;
       continue;
     }
@@ -200,7 +242,8 @@ void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
     if (env.ensure_room(bytes * 8 + (size_t{16} << 20))) {
       if (auto txn = env.begin_write()) {
         for (size_t j = i; j < end; ++j) {
-          results.push_back(load_zone_file(env, jobs[j].apex, jobs[j].path, false, txn->get()));
+          results.push_back(load_zone_file(env, jobs[j].apex, jobs[j].path, false, txn->get(),
+                                           nullptr, jobs[j].overlay));
         }
         committed = txn->commit() == MDB_SUCCESS;
       }
@@ -211,7 +254,8 @@ void load_zone_files(Env &env, const std::vector<ZoneFileJob> &jobs,
       }
     } else {
       for (size_t j = i; j < end && !stopped(); ++j) { // one by one, each with its own commits
-        done(j, load_zone_file(env, jobs[j].apex, jobs[j].path));
+        done(j, load_zone_file(env, jobs[j].apex, jobs[j].path, false, nullptr, nullptr,
+                               jobs[j].overlay));
       }
     }
     i = end;

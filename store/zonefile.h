@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "store/env.h"
+#include "store/overlay.h"
 #include "store/writer.h"
 
 namespace holdfast::store {
@@ -32,13 +33,17 @@ struct ZoneFileLoad {
 // With `shared`, everything happens inside that transaction and the caller commits. When
 // `*stop` becomes true the parse ends early with an error; the unfinished snapshot is left for
 // the next start's garbage collection instead of being deleted now (shutdown stays fast).
+// With a non-empty `overlay`, its managed names replace the file's records (overlay.h) and the
+// file is loaded even when unchanged.
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
                                     bool force = false, MDB_txn *shared = nullptr,
-                                    const std::atomic<bool> *stop = nullptr);
+                                    const std::atomic<bool> *stop = nullptr,
+                                    const Overlay *overlay = nullptr);
 
 struct ZoneFileJob {
   const knot_dname_t *apex;
   std::string path;
+  const Overlay *overlay = nullptr; // managed names of the zone (owned by the caller)
 };
 
 // Loads many zone files. Small ones are grouped so that one commit (one fsync) publishes a few

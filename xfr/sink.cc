@@ -8,28 +8,13 @@
 
 namespace holdfast::xfr {
 
-bool seals_apex(const knot_rrset_t &rr, const knot_dname_t *apex) {
-  if (!knot_dname_is_case_equal(rr.owner, apex)) {
-    return false;
-  }
-  if (rr.type == KNOT_RRTYPE_ZONEMD) {
-    return true;
-  }
-  if (rr.type != KNOT_RRTYPE_RRSIG) {
-    return false;
-  }
-  knot_rdata_t *rd = rr.rrs.rdata;
-  for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-    if (rd->len >= 2 && knot_rrsig_type_covered(rd) == KNOT_RRTYPE_SOA) {
-      return true;
-    }
-  }
-  return false;
-}
-
-Vanity::Vanity(const ZoneSpec &spec) : apex_(spec.apex), set_(spec.vanity) {}
+Vanity::Vanity(const ZoneSpec &spec)
+    : apex_(spec.apex), set_(spec.vanity), overlay_(spec.overlay) {}
 
 bool Vanity::replaces(const knot_dname_t *owner, uint16_t type) const {
+  if (overlay_ != nullptr && overlay_->replaces(owner, type)) {
+    return true;
+  }
   if (set_.empty()) {
     return false;
   }
@@ -48,6 +33,11 @@ bool Vanity::replaces(const knot_dname_t *owner, uint16_t type) const {
 }
 
 Status Vanity::emit(store::SnapshotWriter &writer, uint32_t ttl) const {
+  if (overlay_ != nullptr) {
+    if (auto st = overlay_->emit(writer); !st) {
+      return st;
+    }
+  }
   for (const auto &ns : set_) {
     auto st = writer.add(apex_.data(), KNOT_RRTYPE_NS, KNOT_CLASS_IN, ttl, ns.name.data(),
                          static_cast<uint16_t>(ns.name.size()));
@@ -86,13 +76,7 @@ Status SnapshotSink::add(const knot_rrset_t &rr) {
     if (rr.type == KNOT_RRTYPE_NS) {
       ns_ttl_ = rr.ttl;
     }
-    knot_rdata_t *rd = rr.rrs.rdata;
-    for (uint16_t i = 0; i < rr.rrs.count; ++i, rd = knot_rdataset_next(rd)) {
-      replaced_.push_back({{rr.owner, rr.owner + knot_dname_size(rr.owner)},
-                           rr.type,
-                           rr.ttl,
-                           {rd->data, rd->data + rd->len}});
-    }
+    replaced_.keep(rr);
     return Ok{};
   }
   return writer_->add(rr);
@@ -101,12 +85,8 @@ Status SnapshotSink::add(const knot_rrset_t &rr) {
 Result<store::Published> SnapshotSink::publish() {
   if (vanity_.active() && sealed_) {
     vanity_skipped_ = true;
-    for (const auto &k : replaced_) {
-      auto st = writer_->add(k.owner.data(), k.type, KNOT_CLASS_IN, k.ttl, k.rdata.data(),
-                             static_cast<uint16_t>(k.rdata.size()));
-      if (!st) {
-        return fail(st.error());
-      }
+    if (auto st = replaced_.write_back(*writer_); !st) {
+      return fail(st.error());
     }
   } else if (vanity_.active()) {
     if (auto st = vanity_.emit(*writer_, ns_ttl_); !st) {

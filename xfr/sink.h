@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Where transferred records go: a full zone into a new snapshot (with the vanity nameserver
-// set substituted), an IXFR's differences into a ZoneDiff (filtered the same way).
+// set and the traffic layer's managed names substituted), an IXFR's differences into a
+// ZoneDiff (filtered the same way).
 #pragma once
 
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "common/result.h"
 #include "store/diff.h"
+#include "store/overlay.h"
 #include "store/writer.h"
 #include "xfr/spec.h"
 
@@ -21,21 +23,21 @@ public:
   virtual Status add(const knot_rrset_t &rr) = 0;
 };
 
-// True when `rr` makes the zone's apex records tamper-evident, so that the vanity set must not
-// replace them: an RRSIG over the apex SOA (the zone is DNSSEC-signed; holdfast holds no keys,
-// replaced records would fail validation) or an apex ZONEMD (RFC 8976: its digest covers the
-// master's apex NS and glue, so a substituted set would fail the check, here and downstream).
-bool seals_apex(const knot_rrset_t &rr, const knot_dname_t *apex);
+using store::seals_apex;
 
-// The vanity nameserver set of a zone (DESIGN.md "Vanity nameservers"): the apex NS RRset is
-// the set's names, and the set's names inside the zone get its addresses as A/AAAA. The
-// master's records for exactly those (owner, type) pairs are left out.
+// The substitutions of a zone: its vanity nameserver set (DESIGN.md "Vanity nameservers": the
+// apex NS RRset is the set's names, and the set's names inside the zone get its addresses as
+// A/AAAA) and its managed names (store/overlay.h). The master's records for exactly those
+// (owner, type) pairs are left out.
 class Vanity {
 public:
   explicit Vanity(const ZoneSpec &spec);
-  bool active() const { return !set_.empty(); }
+  bool active() const { return !set_.empty() || (overlay_ != nullptr && !overlay_->empty()); }
   // Turns the substitution off (for a sealed zone: see seals_apex).
-  void disable() { set_.clear(); }
+  void disable() {
+    set_.clear();
+    overlay_ = nullptr;
+  }
   const knot_dname_t *apex() const { return apex_.data(); }
   // True when the master's record is replaced by the set.
   bool replaces(const knot_dname_t *owner, uint16_t type) const;
@@ -45,6 +47,7 @@ public:
 private:
   std::vector<uint8_t> apex_;
   std::vector<NameServer> set_;
+  std::shared_ptr<const store::Overlay> overlay_;
 };
 
 // A full zone streamed into a new snapshot.
@@ -74,17 +77,10 @@ public:
   bool vanity_skipped() const { return vanity_skipped_; }
 
 private:
-  struct Kept {
-    std::vector<uint8_t> owner;
-    uint16_t type;
-    uint32_t ttl;
-    std::vector<uint8_t> rdata;
-  };
-
   std::unique_ptr<store::SnapshotWriter> writer_;
   const Vanity &vanity_;
   uint32_t ns_ttl_ = 3600;
-  std::vector<Kept> replaced_; // the master's records the set replaces
+  store::SetAside replaced_; // the master's records the substitutions replace
   bool sealed_ = false;        // a record that seals_apex() went by
   bool vanity_skipped_ = false;
 };

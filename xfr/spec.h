@@ -11,6 +11,7 @@
 
 #include "common/endpoint.h"
 #include "common/tsig.h"
+#include "store/overlay.h"
 #include "store/writer.h"
 
 namespace holdfast::xfr {
@@ -49,8 +50,11 @@ struct ZoneSpec {
   // RFC 8976: a transferred zone's ZONEMD is checked before publishing (zones[].zonemd).
   store::ZonemdPolicy zonemd = store::ZonemdPolicy::kVerify;
   std::vector<NameServer> vanity; // empty: the master's apex NS RRset is served
+  // Managed names of the traffic layer in this zone (null or empty: none).
+  std::shared_ptr<const store::Overlay> overlay;
   // Everything above as text (key secrets included): a reload replaces the zone's controller
-  // when it differs, and transfers the zone again when the vanity part differs.
+  // when it differs, and transfers the zone again when the vanity part (the vanity set and
+  // the overlay's fingerprint) differs.
   std::string fingerprint;
   std::string vanity_fingerprint;
 };

@@ -514,9 +514,10 @@ void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
   (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
   if (job->sink && job->sink->vanity_skipped()) {
     zone_log(spdlog::level::warn, name_,
-             "zone is DNSSEC-signed or has a ZONEMD record: the vanity nameserver set is not "
-             "applied (its records would fail validation or the digest); publish the set's NS "
-             "and addresses on the master");
+             "zone is DNSSEC-signed or has a ZONEMD record: its vanity nameserver set and "
+             "managed names are not applied (substituted records would fail validation or the "
+             "digest); the zone's own records are served, publish the set's NS and addresses on "
+             "the master");
   }
   // A full transfer reports the zone's size, an incremental one the size of the change.
   bool incremental = job->ixfr && job->ixfr->kind() == IxfrClient::Kind::kIncremental;
@@ -538,13 +539,14 @@ void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
   }
   force_axfr_ = false;
   // (Only an IXFR job of a sealed zone has the set turned off; its reply may be AXFR-style.)
-  if (!spec_->vanity.empty() && !job->vanity.active() &&
+  bool substitutes = !spec_->vanity.empty() || (spec_->overlay && !spec_->overlay->empty());
+  if (substitutes && !job->vanity.active() &&
       pub->dnssec == store::DnssecMode::kUnsigned && !pub->zonemd) {
     // The zone is no longer sealed (seals_apex): only a full transfer brings the master's
     // records the vanity set replaces, so the set is applied again.
     zone_log(spdlog::level::info, name_,
              "zone is no longer signed or digested: transferring it whole to apply the vanity "
-             "nameserver set");
+             "nameserver set and managed names");
     force_axfr_ = true;
     again_ = true;
   }
