@@ -120,6 +120,10 @@ void zone_metrics(Writer &w, const std::vector<ZoneStatus> &zones) {
       {"holdfast_zone_checks_total", "SOA checks of the masters started.", &ZoneStatus::checks},
       {"holdfast_zone_check_failures_total", "SOA checks that no master answered.",
        &ZoneStatus::check_failures},
+      {"holdfast_zone_substitutions_skipped_total",
+       "Transfers of a signed or digested zone that kept the master's records instead of the "
+       "vanity nameserver set and managed names.",
+       &ZoneStatus::substitutions_skipped},
   };
   for (const auto &c : counters) {
     w.family(c.name, "counter", c.help);

@@ -76,6 +76,7 @@ void StatusSource::fill(ZoneStatus &st, const xfr::ZoneStats &s, int64_t now) {
   st.axfr_failure = s.axfr_failed;
   st.ixfr_success = s.ixfr_ok;
   st.ixfr_failure = s.ixfr_failed;
+  st.substitutions_skipped = s.substitutions_skipped;
   st.ready = st.ready || s.check_failures > 0 || s.axfr_failed > 0;
 }
 

@@ -38,6 +38,7 @@ struct ZoneStatus {
   bool ready = false; // has a snapshot, or its first transfer attempt failed
   uint64_t checks = 0, check_failures = 0;
   uint64_t axfr_success = 0, axfr_failure = 0, ixfr_success = 0, ixfr_failure = 0;
+  uint64_t substitutions_skipped = 0; // sealed zone: vanity set / managed names not applied
   uint64_t notifies_accepted = 0, notifies_refused = 0;
 };
 

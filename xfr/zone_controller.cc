@@ -512,6 +512,10 @@ void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
     return;
   }
   (ixfr ? stats_.ixfr_ok : stats_.axfr_ok).fetch_add(1, std::memory_order_relaxed);
+  bool substitutes = !spec_->vanity.empty() || (spec_->overlay && !spec_->overlay->empty());
+  if ((job->sink && job->sink->vanity_skipped()) || (substitutes && !job->vanity.active())) {
+    stats_.substitutions_skipped.fetch_add(1, std::memory_order_relaxed);
+  }
   if (job->sink && job->sink->vanity_skipped()) {
     zone_log(spdlog::level::warn, name_,
              "zone is DNSSEC-signed or has a ZONEMD record: its vanity nameserver set and "
@@ -539,7 +543,6 @@ void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
   }
   force_axfr_ = false;
   // (Only an IXFR job of a sealed zone has the set turned off; its reply may be AXFR-style.)
-  bool substitutes = !spec_->vanity.empty() || (spec_->overlay && !spec_->overlay->empty());
   if (substitutes && !job->vanity.active() &&
       pub->dnssec == store::DnssecMode::kUnsigned && !pub->zonemd) {
     // The zone is no longer sealed (seals_apex): only a full transfer brings the master's

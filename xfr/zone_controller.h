@@ -37,6 +37,9 @@ struct ZoneStats {
   std::atomic<uint64_t> checks{0}, check_failures{0};
   std::atomic<uint64_t> axfr_ok{0}, axfr_failed{0}, ixfr_ok{0}, ixfr_failed{0};
   std::atomic<uint64_t> up_to_date{0}, notifies{0};
+  // Transfers of a sealed zone (signed or ZONEMD) that kept the master's records instead of
+  // the vanity set and managed names (a conflict the operator must resolve).
+  std::atomic<uint64_t> substitutions_skipped{0};
   std::atomic<uint32_t> served_serial{0}, master_serial{0};
   std::atomic<bool> has_snapshot{false}, master_seen{false}, master_reachable{false};
   std::atomic<int64_t> last_check_ns{0}, last_transfer_ns{0}; // successful ones
