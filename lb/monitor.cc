@@ -306,7 +306,9 @@ void Monitor::release(Sched *s) {
 
 void Monitor::cancel(Sched *s) {
   if (s->queued) {
-    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), s));
+    if (auto it = std::find(waiting_.begin(), waiting_.end(), s); it != waiting_.end()) {
+      waiting_.erase(it);
+    }
     s->queued = false;
   }
   release(s);
