@@ -76,15 +76,16 @@ protected:
 
   // Runs one Monitor over `targets` until `done` says so (or 10 s), then stops it and checks
   // that every handle closed.
-  static void run(std::vector<Target> targets,
-                  const std::function<bool(Monitor &, const std::string &, const ProbeResult &)>
-                      &done,
-                  size_t max_in_flight = 0) {
+  static void
+  run(std::vector<Target> targets,
+      const std::function<bool(Monitor &, const std::string &, const ProbeResult &)> &done,
+      size_t max_in_flight = 0) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     uv_timer_t guard;
     uv_timer_init(&loop, &guard);
-    uv_timer_start(&guard, [](uv_timer_t *t) { uv_stop(t->loop); }, 10000, 0);
+    uv_timer_start(
+        &guard, [](uv_timer_t *t) { uv_stop(t->loop); }, 10000, 0);
     {
       Monitor *mp = nullptr;
       Monitor m(
@@ -367,8 +368,7 @@ TEST_F(MonitorTest, StopWithProbesInFlight) {
   }
   for (int i = 0; i < 10; ++i) {
     for (auto *c : {&hang, &silent, &tcp, &tlsx}) {
-      targets.push_back(Target{std::to_string(i) + c->path + std::to_string(int(c->type)) +
-                                   c->send,
+      targets.push_back(Target{std::to_string(i) + c->path + std::to_string(int(c->type)) + c->send,
                                *c, local()});
     }
   }
@@ -383,7 +383,8 @@ TEST_F(MonitorTest, StopWithProbesInFlight) {
     m.set_targets(targets);
     uv_timer_t t;
     uv_timer_init(&loop, &t);
-    uv_timer_start(&t, [](uv_timer_t *h) { uv_stop(h->loop); }, 400, 0);
+    uv_timer_start(
+        &t, [](uv_timer_t *h) { uv_stop(h->loop); }, 400, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     EXPECT_EQ(m.in_flight(), 40u);
     m.stop();
@@ -406,11 +407,13 @@ TEST_F(MonitorTest, StopWithProbesQueuedBehindTheCap) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   {
-    Monitor m(&loop, [](const std::string &, const ProbeResult &) {}, 4);
+    Monitor m(
+        &loop, [](const std::string &, const ProbeResult &) {}, 4);
     m.set_targets(targets);
     uv_timer_t t;
     uv_timer_init(&loop, &t);
-    uv_timer_start(&t, [](uv_timer_t *h) { uv_stop(h->loop); }, 300, 0);
+    uv_timer_start(
+        &t, [](uv_timer_t *h) { uv_stop(h->loop); }, 300, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     EXPECT_EQ(m.in_flight(), 4u);
     targets.resize(10); // drops queued and in-flight ones alike
