@@ -164,8 +164,8 @@ void Monitor::add_stats(std::vector<CheckCount> &counts,
   for (const auto &[id, c] : counts_) {
     for (size_t i = 0; i < kReasons; ++i) {
       if (c.by_reason[i] != 0) {
-        counts.push_back(CheckCount{id.first, id.second,
-                                    reason_name(static_cast<Reason>(i)), c.by_reason[i]});
+        counts.push_back(
+            CheckCount{id.first, id.second, reason_name(static_cast<Reason>(i)), c.by_reason[i]});
       }
     }
   }
@@ -306,7 +306,9 @@ void Monitor::release(Sched *s) {
 
 void Monitor::cancel(Sched *s) {
   if (s->queued) {
-    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), s));
+    if (auto it = std::find(waiting_.begin(), waiting_.end(), s); it != waiting_.end()) {
+      waiting_.erase(it);
+    }
     s->queued = false;
   }
   release(s);
@@ -328,9 +330,7 @@ int Monitor::on_curl_timer(CURLM *, long timeout_ms, void *self) {
   // 0 = "as soon as possible", but never from inside this callback: next loop turn.
   uv_timer_start(
       m->curl_timer_,
-      [](uv_timer_t *t) {
-        static_cast<Monitor *>(t->data)->socket_action(CURL_SOCKET_TIMEOUT, 0);
-      },
+      [](uv_timer_t *t) { static_cast<Monitor *>(t->data)->socket_action(CURL_SOCKET_TIMEOUT, 0); },
       static_cast<uint64_t>(timeout_ms), 0);
   return 0;
 }
@@ -445,8 +445,7 @@ void Monitor::connected(Probe *p) {
     return;
   }
   curl_socket_t fd = CURL_SOCKET_BAD;
-  if (curl_easy_getinfo(p->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
-      fd == CURL_SOCKET_BAD) {
+  if (curl_easy_getinfo(p->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) {
     finish(p, ProbeResult{Reason::kError, 0, "no socket after connecting"});
     return;
   }

@@ -164,8 +164,7 @@ ProbeResult failed(CURLcode rc, const ProbeState &st) {
 
 } // namespace
 
-ProbeResult classify_http(const CheckSpec &check, CURLcode rc, long status,
-                          const ProbeState &st) {
+ProbeResult classify_http(const CheckSpec &check, CURLcode rc, long status, const ProbeState &st) {
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && st.truncated)) {
     return failed(rc, st);
   }
@@ -174,9 +173,9 @@ ProbeResult classify_http(const CheckSpec &check, CURLcode rc, long status,
     return ProbeResult{Reason::kStatus, 0, http};
   }
   if (!check.expect_body.empty() && st.body.find(check.expect_body) == std::string::npos) {
-    return ProbeResult{Reason::kBody, 0,
-                       fmt::format("{}, expect-body not in the first {} octets", http,
-                                   st.body.size())};
+    return ProbeResult{
+        Reason::kBody, 0,
+        fmt::format("{}, expect-body not in the first {} octets", http, st.body.size())};
   }
   return ProbeResult{Reason::kOk, 0, http};
 }

@@ -52,8 +52,7 @@ bool status_expected(const std::vector<StatusRange> &expect, long code);
 Reason reason_of(CURLcode rc);
 
 // Outcome of a finished http(s) transfer: `rc` from CURLMSG_DONE, `status` the HTTP code.
-ProbeResult classify_http(const CheckSpec &check, CURLcode rc, long status,
-                          const ProbeState &st);
+ProbeResult classify_http(const CheckSpec &check, CURLcode rc, long status, const ProbeState &st);
 
 // Outcome of the connect (tcp) or handshake (tls) step; ok() means go on to the exchange.
 ProbeResult classify_connect(CURLcode rc, const ProbeState &st);

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -53,10 +53,10 @@ int main(int argc, char **argv) {
 
   lb::CheckSpec c;
   c.id = "bench";
-  c.type = type == "https"  ? lb::CheckType::kHttps
-           : type == "tcp"  ? lb::CheckType::kTcp
-           : type == "tls"  ? lb::CheckType::kTls
-                            : lb::CheckType::kHttp;
+  c.type = type == "https" ? lb::CheckType::kHttps
+           : type == "tcp" ? lb::CheckType::kTcp
+           : type == "tls" ? lb::CheckType::kTls
+                           : lb::CheckType::kHttp;
   bool secure = c.type == lb::CheckType::kHttps || c.type == lb::CheckType::kTls;
   c.port = static_cast<uint16_t>(port != 0 ? port : secure ? 8443 : 8080);
   c.path = path;
@@ -77,20 +77,23 @@ int main(int argc, char **argv) {
   std::map<std::string, uint64_t> by_reason;
   std::string sample;
   double latency_sum = 0;
-  lb::Monitor monitor(&loop, [&](const std::string &, const lb::ProbeResult &r) {
-    by_reason[lb::reason_name(r.reason)]++;
-    latency_sum += r.latency_s;
-    if (!r.ok() && sample.empty()) {
-      sample = r.detail;
-    }
-  }, max_in_flight);
+  lb::Monitor monitor(
+      &loop,
+      [&](const std::string &, const lb::ProbeResult &r) {
+        by_reason[lb::reason_name(r.reason)]++;
+        latency_sum += r.latency_s;
+        if (!r.ok() && sample.empty()) {
+          sample = r.detail;
+        }
+      },
+      max_in_flight);
   auto [user0, sys0] = cpu_seconds();
   uint64_t t0 = uv_hrtime();
   monitor.set_targets(std::move(list));
   uv_timer_t stop;
   uv_timer_init(&loop, &stop);
-  uv_timer_start(&stop, [](uv_timer_t *t) { uv_stop(t->loop); },
-                 static_cast<uint64_t>(duration_s * 1000), 0);
+  uv_timer_start(
+      &stop, [](uv_timer_t *t) { uv_stop(t->loop); }, static_cast<uint64_t>(duration_s * 1000), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   double wall = static_cast<double>(uv_hrtime() - t0) / 1e9;
   auto [user1, sys1] = cpu_seconds();

@@ -2,6 +2,7 @@
 // Health probes against real servers on 127.0.0.1 (probe_server.py: HTTP, HTTPS with openssl-made
 // certificates, silent and PING/PONG TCP/TLS), driven by the Monitor on a real libuv loop.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ protected:
     ASSERT_EQ(::pipe(fds), 0);
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL); // gone with the test binary, even if it crashes
       ::dup2(fds[1], 1);
       ::close(fds[0]);
       ::execlp("python3", "python3", script.c_str(), dir_.c_str(), nullptr);
@@ -74,15 +76,16 @@ protected:
 
   // Runs one Monitor over `targets` until `done` says so (or 10 s), then stops it and checks
   // that every handle closed.
-  static void run(std::vector<Target> targets,
-                  const std::function<bool(Monitor &, const std::string &, const ProbeResult &)>
-                      &done,
-                  size_t max_in_flight = 0) {
+  static void
+  run(std::vector<Target> targets,
+      const std::function<bool(Monitor &, const std::string &, const ProbeResult &)> &done,
+      size_t max_in_flight = 0) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     uv_timer_t guard;
     uv_timer_init(&loop, &guard);
-    uv_timer_start(&guard, [](uv_timer_t *t) { uv_stop(t->loop); }, 10000, 0);
+    uv_timer_start(
+        &guard, [](uv_timer_t *t) { uv_stop(t->loop); }, 10000, 0);
     {
       Monitor *mp = nullptr;
       Monitor m(
@@ -365,8 +368,7 @@ TEST_F(MonitorTest, StopWithProbesInFlight) {
   }
   for (int i = 0; i < 10; ++i) {
     for (auto *c : {&hang, &silent, &tcp, &tlsx}) {
-      targets.push_back(Target{std::to_string(i) + c->path + std::to_string(int(c->type)) +
-                                   c->send,
+      targets.push_back(Target{std::to_string(i) + c->path + std::to_string(int(c->type)) + c->send,
                                *c, local()});
     }
   }
@@ -381,7 +383,8 @@ TEST_F(MonitorTest, StopWithProbesInFlight) {
     m.set_targets(targets);
     uv_timer_t t;
     uv_timer_init(&loop, &t);
-    uv_timer_start(&t, [](uv_timer_t *h) { uv_stop(h->loop); }, 400, 0);
+    uv_timer_start(
+        &t, [](uv_timer_t *h) { uv_stop(h->loop); }, 400, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     EXPECT_EQ(m.in_flight(), 40u);
     m.stop();
@@ -391,6 +394,35 @@ TEST_F(MonitorTest, StopWithProbesInFlight) {
   EXPECT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
   EXPECT_EQ(uv_loop_close(&loop), 0);
   EXPECT_EQ(results, 0);
+}
+
+TEST_F(MonitorTest, StopWithProbesQueuedBehindTheCap) {
+  CheckSpec hang = check(CheckType::kHttp, "http");
+  hang.path = "/hang";
+  hang.timeout_ms = 10000;
+  std::vector<Target> targets;
+  for (int i = 0; i < 20; ++i) {
+    targets.push_back(Target{"q" + std::to_string(i), hang, local()});
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    Monitor m(
+        &loop, [](const std::string &, const ProbeResult &) {}, 4);
+    m.set_targets(targets);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(
+        &t, [](uv_timer_t *h) { uv_stop(h->loop); }, 300, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(m.in_flight(), 4u);
+    targets.resize(10); // drops queued and in-flight ones alike
+    m.set_targets(targets);
+    m.stop(); // 4 in flight, the rest queued
+    uv_close(reinterpret_cast<uv_handle_t *>(&t), nullptr);
+  }
+  EXPECT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
 } // namespace
