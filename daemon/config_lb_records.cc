@@ -67,7 +67,27 @@ void check_pool_ref(const YAML::Node &n, const std::string &key, const lb::LbCon
     errs.add(n, key,
              "pool '" + p->id + "' has no member that can answer " + type_name(type) +
                  " (one with " + eligible_text(type) + ")");
+  } else if (key == "records[].pool" &&
+             (type == KNOT_RRTYPE_A || type == KNOT_RRTYPE_AAAA) &&
+             std::none_of(p->members.begin(), p->members.end(), [&](const auto &m) {
+               return eligible(m, type) && m.cname.empty();
+             })) {
+    // The snapshot holds the record's type at the name (store/overlay.h): an address record
+    // answered only by aliases is a CNAME record.
+    errs.add(n, key,
+             "pool '" + p->id + "' has no " + (type == KNOT_RRTYPE_A ? "IPv4" : "IPv6") +
+                 " address member: for a pool of cname members use type: CNAME");
   }
+}
+
+// An alias at the apex would stand beside its SOA and NS (RFC 2181 10.1).
+bool has_cname_member(const lb::LbConfig &lb, const lb::RecordSpec &r) {
+  auto aliases = [&](const std::string &id) {
+    const lb::PoolSpec *p = lb.pool(id);
+    return p != nullptr && std::any_of(p->members.begin(), p->members.end(),
+                                       [](const auto &m) { return !m.cname.empty(); });
+  };
+  return aliases(r.pool) || std::any_of(r.fallback.begin(), r.fallback.end(), aliases);
 }
 
 // name: lowercase wire, no wildcard label, inside the longest configured zone that holds it.
@@ -200,6 +220,12 @@ void load_pools_of(const YAML::Node &item, const lb::LbConfig &lb, lb::RecordSpe
 // included (it holds SOA and NS).
 void check_conflicts(const YAML::Node &item, const lb::LbConfig &lb, const lb::RecordSpec &r,
                      Errors &errs) {
+  if (r.type != KNOT_RRTYPE_CNAME && r.type != KNOT_RRTYPE_SRV && r.name == r.zone &&
+      has_cname_member(lb, r)) {
+    errs.add(item["pool"], "records[].pool",
+             r.name_text + ": a cname member would answer a CNAME at the zone apex (RFC 2181 "
+                           "10.1)");
+  }
   if (r.type == KNOT_RRTYPE_CNAME && r.name == r.zone) {
     errs.add(item["type"], "records[].type",
              r.name_text + ": a CNAME cannot be at a zone apex (RFC 2181 10.1)");

@@ -24,7 +24,7 @@ std::vector<lb::Target> probe_targets(const std::vector<lb::Registry::Target> &i
 
 LbRuntime::LbRuntime(uv_loop_t *loop, store::Env &env, store::WriterThread &writer,
                      lb::ViewSlot &slot)
-    : env_(env), saver_(env, writer), registry_(slot, slot.workers()),
+    : env_(env), writer_(writer), saver_(env, writer), registry_(slot, slot.workers()),
       monitor_(loop, [this](const std::string &key,
                             const lb::ProbeResult &r) { registry_.on_probe(key, r); }),
       tasks_(loop) {
@@ -57,6 +57,24 @@ void LbRuntime::reconfigure(std::shared_ptr<const lb::LbConfig> cfg) {
   persist(); // members that left are dropped from the store, new ones written
 }
 
+void LbRuntime::flush() {
+  auto all = registry_.persisted();
+  auto done = std::make_shared<std::promise<void>>();
+  auto saved = done->get_future();
+  store::Env &env = env_;
+  if (writer_.submit([&env, all = std::move(all), done] {
+        if (auto st = save_members(env, all); !st) {
+          spdlog::error("traffic management: cannot save member states: {}", st.error());
+        }
+        done->set_value();
+      })) {
+    done.reset();
+    if (saved.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      spdlog::warn("traffic management: member states not saved at shutdown (writer busy)");
+    }
+  }
+}
+
 void LbRuntime::stop() {
   if (stopped_) {
     return;
@@ -83,6 +101,7 @@ Result<lb::MemberStatus> LbRuntime::admin(const std::string &pool, const std::st
   tasks_.post([this, pool, member, verb, done] {
     done->set_value(registry_.set_admin(pool, member, verb));
   });
+  done.reset(); // the task owns the promise: dropped at shutdown, it breaks it at once
   if (outcome.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
     return fail("the control loop is busy or stopping");
   }

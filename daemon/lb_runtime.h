@@ -40,6 +40,9 @@ public:
   void reconfigure(std::shared_ptr<const lb::LbConfig> cfg);
   // Control loop: stops probing and closes the loop handles (run the loop once more after).
   void stop();
+  // Saves every member's state now and waits for the writer (before it stops at shutdown:
+  // queued saves would be dropped).
+  void flush();
 
   // Any thread.
   std::vector<lb::PoolStatus> pools() const { return registry_.pools(); }
@@ -52,6 +55,7 @@ private:
   void persist();
 
   store::Env &env_;
+  store::WriterThread &writer_;
   MemberStateSaver saver_;
   lb::Registry registry_;
   lb::Monitor monitor_;

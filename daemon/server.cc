@@ -516,6 +516,7 @@ int run_server(const Config &initial) {
   uv_run(&loop, UV_RUN_DEFAULT);
   control.stop(); // no more reload or purge requests
   writer_ptr.store(nullptr);
+  lb_runtime.flush(); // the last operator action must survive the restart
   writer.stop(); // interrupts a load in progress; its partial snapshot is collected next start
   loader.reset();
   xfr_service->stop();

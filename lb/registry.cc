@@ -88,7 +88,7 @@ void Registry::configure(std::shared_ptr<const LbConfig> cfg) {
         ms.health_up = ms.target < 0 || targets_[ms.target].h.up;
         ms.live = effective(ms.admin, ms.health_up, ms.latched);
         if (auto pm = pending_.find(MemberKey{p.id, p.members[mi].id}); pm != pending_.end()) {
-          apply_restored(ms, pm->second);
+          apply_restored(ms, pm->second, p.reintegrate == Reintegrate::kManual);
         }
       }
       all.emplace_back(pi, mi);
@@ -127,9 +127,9 @@ int Registry::add_target(const PoolSpec &p, const MemberSpec &m, size_t pi, size
   return static_cast<int>(it->second);
 }
 
-void Registry::apply_restored(MemberState &ms, const PersistedMember &pm) {
+void Registry::apply_restored(MemberState &ms, const PersistedMember &pm, bool manual) {
   ms.admin = pm.admin;
-  ms.latched = pm.latched;
+  ms.latched = pm.latched && manual; // a latch only holds under reintegrate: manual
   ms.reason = pm.reason;
   ms.detail = pm.detail;
   ms.since_ms = pm.since_ms;
@@ -155,7 +155,7 @@ void Registry::restore(const std::vector<PersistedMember> &members) {
       const PoolSpec &p = cfg_->pools[pi];
       for (size_t mi = 0; p.id == m.pool && mi < p.members.size(); ++mi) {
         if (p.members[mi].id == m.member) {
-          apply_restored(members_[pi][mi], m);
+          apply_restored(members_[pi][mi], m, p.reintegrate == Reintegrate::kManual);
           touched.emplace_back(pi, mi);
         }
       }

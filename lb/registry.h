@@ -87,7 +87,7 @@ private:
 
   int add_target(const PoolSpec &p, const MemberSpec &m, size_t pi, size_t mi,
                  std::unordered_map<std::string, std::pair<std::string, Hysteresis>> &old);
-  void apply_restored(MemberState &ms, const PersistedMember &pm);
+  void apply_restored(MemberState &ms, const PersistedMember &pm, bool manual);
   void refresh(const std::vector<std::pair<size_t, size_t>> &which, const std::string &why,
                bool force);
   void log_change(size_t pi, size_t mi, Live was, const std::string &why) const;

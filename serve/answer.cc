@@ -114,6 +114,13 @@ void add_soa(Ctx &c) {
   }
 }
 
+// The managed name at `key` in the zone, if the traffic layer has one there. Managed names
+// live only in zones that are not sealed: holdfast holds no keys to sign their answers, and a
+// ZONEMD digest covers the zone's own records (store/overlay.h).
+const lb::View::Name *managed_name(Ctx &c, const NameKey &key) {
+  return c.q.lb != nullptr && !c.sealed ? c.q.lb->find(c.zone.apex, key) : nullptr;
+}
+
 // The name an NS/MX/SRV/SVCB/HTTPS record points at, or null for other types.
 const knot_dname_t *additional_target(uint16_t type, const knot_rdata_t *rd) {
   switch (type) {
@@ -153,10 +160,26 @@ void add_additional_for(Ctx &c, const PlanRR &rr, Section s, uint8_t index) {
     ref.ref_section = static_cast<uint8_t>(s);
     ref.ref_index = index;
     ref.ref_rdata = static_cast<uint8_t>(i);
+    const lb::View::Name *managed = managed_name(c, key);
     for (uint16_t type : {KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA}) {
-      if (!c.plan.contains(Section::kAdditional, target, type)) {
-        add_from(c, Section::kAdditional, Name{target, 0}, node, type,
-                 required ? KNOT_PF_NULL : KNOT_PF_NOTRUNC, &ref);
+      if (c.plan.contains(Section::kAdditional, target, type)) {
+        continue;
+      }
+      uint16_t flags = required ? KNOT_PF_NULL : KNOT_PF_NOTRUNC;
+      if (managed == nullptr) {
+        add_from(c, Section::kAdditional, Name{target, 0}, node, type, flags, &ref);
+        continue;
+      }
+      // A managed target's addresses are the members up now, not the placeholder's.
+      lb::Answer a = c.q.lb->answer(*managed, type, c.q.worker, c.mm);
+      if (a.pick == lb::Pick::kZone) {
+        add_from(c, Section::kAdditional, Name{target, 0}, node, type, flags, &ref);
+      } else if (a.pick == lb::Pick::kRRset && a.type == type) {
+        PlanRR rr = make_rr(Name{target, 0}, store::RRsetView{a.type, a.ttl, a.rrs}, flags);
+        rr.ref_section = ref.ref_section;
+        rr.ref_index = ref.ref_index;
+        rr.ref_rdata = ref.ref_rdata;
+        put(c, Section::kAdditional, rr, nullptr);
       }
     }
   }
@@ -247,13 +270,10 @@ void answer_node(Ctx &c, const Name &owner, const NodeView &node, const SearchEn
   uint16_t qtype = c.q.qtype;
   c.end = end;
   c.end.outcome = Outcome::kHit;
-  // Managed names live only in unsigned zones (holdfast holds no keys to sign their answers);
-  // a wildcard's node key ends in "*" and is never a managed name.
-  if (c.q.lb != nullptr && !c.dnssec_zone) {
-    if (const lb::View::Name *n = c.q.lb->find(c.zone.apex, end.node_key);
-        n != nullptr && answer_managed(c, owner, node, *n)) {
-      return;
-    }
+  // A wildcard's node key ends in "*" and is never a managed name.
+  if (const lb::View::Name *n = managed_name(c, end.node_key);
+      n != nullptr && answer_managed(c, owner, node, *n)) {
+    return;
   }
   RRsetView cname;
   // RFC 4035 3.1.4.1 / 2.5: RRSIG and NSEC live beside a CNAME and are not chased through it.
@@ -453,7 +473,8 @@ void answer(store::Reader &reader, const store::ZoneHandle &zone, const Question
             knot_mm_t *mm) {
   Ctx c(reader, zone, q, plan, mm, static_cast<unsigned>(knot_dname_labels(zone.apex, nullptr)),
         q.dnssec && zone.dnssec() != store::DnssecMode::kUnsigned);
-  c.dnssec_zone = zone.dnssec() != store::DnssecMode::kUnsigned;
+  c.sealed = zone.dnssec() != store::DnssecMode::kUnsigned ||
+             (zone.record.flags & store::kZoneFlagZonemd) != 0;
   plan.aa = true;
   plan.rcode = KNOT_RCODE_NOERROR;
   resolve(c, Name{q.wire_qname, KNOT_WIRE_HEADER_SIZE});

@@ -77,7 +77,7 @@ struct Ctx {
   knot_mm_t *mm;
   unsigned apex_labels;
   bool dnssec; // DO and a signed zone
-  bool dnssec_zone = false; // the zone is signed (DO or not)
+  bool sealed = false; // the zone is signed or has a ZONEMD: no managed names (store/overlay.h)
   int hops = 0;
   SearchEnd end;
   WildcardHit wildcards[kMaxChain + 1];

@@ -147,12 +147,12 @@ Result<size_t> check_zone_file(const knot_dname_t *apex, const std::string &path
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
                                     bool force, MDB_txn *shared, const std::atomic<bool> *stop,
                                     const Overlay *overlay) {
+  // The stored snapshot does not record which managed names it was written with: a zone with
+  // managed names (or an empty overlay: it had some and has none now) is written again.
+  force = force || overlay != nullptr;
   if (overlay != nullptr && overlay->empty()) {
     overlay = nullptr;
   }
-  // The stored snapshot does not record which managed names it was written with: a zone with
-  // managed names is written again at every load.
-  force = force || overlay != nullptr;
   auto start = std::chrono::steady_clock::now();
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) {

@@ -33,8 +33,8 @@ struct ZoneFileLoad {
 // With `shared`, everything happens inside that transaction and the caller commits. When
 // `*stop` becomes true the parse ends early with an error; the unfinished snapshot is left for
 // the next start's garbage collection instead of being deleted now (shutdown stays fast).
-// With a non-empty `overlay`, its managed names replace the file's records (overlay.h) and the
-// file is loaded even when unchanged.
+// With an `overlay`, its managed names replace the file's records (overlay.h) and the file is
+// loaded even when unchanged (an empty one: written again without managed names).
 Result<ZoneFileLoad> load_zone_file(Env &env, const knot_dname_t *apex, const std::string &path,
                                     bool force = false, MDB_txn *shared = nullptr,
                                     const std::atomic<bool> *stop = nullptr,

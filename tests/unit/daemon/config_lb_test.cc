@@ -610,14 +610,32 @@ TEST_F(ConfigLbTest, CheckRejectsACnameBesideOtherDataAndAnAddressBesideACname) 
                                      "ns A 192.0.2.53\nwww TXT hello\nalias CNAME ns\n");
   auto [rc, err] = check(std::string(kBase) + kOnePool +
                          "records:\n  - {name: www.example.com, type: CNAME, pool: c}\n"
-                         "  - {name: alias.example.com, type: AAAA, pool: c}\n");
+                         "  - {name: alias.example.com, type: A, pool: p}\n");
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(err, at(13) + "records[].type: www.example.com. CNAME: " + zone +
                      ":5 has TXT at this name, and a CNAME cannot share its name with other data "
                      "(RFC 2181 10.1)\n" +
-                     at(14) + "records[].type: alias.example.com. AAAA: " + zone +
+                     at(14) + "records[].type: alias.example.com. A: " + zone +
                      ":6 has CNAME at this name, and a CNAME cannot share its name with other "
                      "data (RFC 2181 10.1)\n");
+}
+
+TEST_F(ConfigLbTest, AnAddressRecordNeedsAnAddressMemberAndNoAliasAtTheApex) {
+  dir_.write("example.com.zone", "$ORIGIN example.com.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n");
+  auto [rc, err] = check(std::string(kBase) + kOnePool +
+                         "  - id: m\n    members: [{id: a, address: 192.0.2.1}, "
+                         "{id: x, cname: x.example.net.}]\n"
+                         "records:\n  - {name: www.example.com, type: A, pool: c}\n"
+                         "  - {name: example.com, type: A, pool: m}\n");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("records[].pool: pool 'c' has no IPv4 address member: for a pool of cname "
+                     "members use type: CNAME"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("records[].pool: example.com.: a cname member would answer a CNAME at the "
+                     "zone apex (RFC 2181 10.1)"),
+            std::string::npos)
+      << err;
 }
 
 TEST_F(ConfigLbTest, CheckRejectsAManagedNameBelowADelegation) {

@@ -112,6 +112,20 @@ TEST_F(QueryLbTest, SrvTiersWithAdditionalAddressesForInZoneTargets) {
             Lines{"_sip._udp.lbz. 60 SRV 2 0 5060 sip9.example.com."});
 }
 
+TEST_F(QueryLbTest, AManagedSrvTargetGetsTheAddressesOfMembersUp) {
+  auto cfg = lb_config();
+  cfg->records.push_back(
+      lbt::record("sip1.lbz.", KNOT_RRTYPE_A, "web", lb::Policy::kWeighted, "lbz."));
+  cfg->records.back().count = 2;
+  auto ov = daemon::overlay_for(*cfg, lbt::wire("lbz."));
+  auto r = store::load_zone_file(*env_, Name("lbz."), dir_.write("lbz2.zone", kLbZone), false,
+                                 nullptr, nullptr, ov.get());
+  ASSERT_TRUE(r.ok()) << r.error();
+  publish(cfg, {{lb::Live::kOut, lb::Live::kUp}, {}, {}});
+  EXPECT_EQ(ask("_sip._udp.lbz.", KNOT_RRTYPE_SRV)->additional(),
+            Lines{"sip1.lbz. 60 A 192.0.2.2"});
+}
+
 TEST_F(QueryLbTest, ACnameMemberAnswersEveryTypeAsAnAlias) {
   publish(cfg_);
   EXPECT_EQ(ask("cdn.lbz.", KNOT_RRTYPE_A)->answer(),
