@@ -140,19 +140,20 @@ def case_cli(tmp, binary):
     wait_set(env, name, [x, z], 1.5, "after POST disable")
 
 
-def labelled(samples, name, **want):
+def labelled(samples, metric_name, **want):
     """{labels dict as a tuple: value} of `name` whose labels include `want`."""
     out = {}
     for (n, labels), v in samples.items():
         lbl = dict(labels)
-        if n == name and all(lbl.get(k, "").rstrip(".") == v.rstrip(".") for k, v in want.items()):
+        if n == metric_name and all(lbl.get(k, "").rstrip(".") == v.rstrip(".")
+                                    for k, v in want.items()):
             out[labels] = v
     return out
 
 
-def one(samples, name, **want):
-    got = labelled(samples, name, **want)
-    assert len(got) == 1, "%s%s: want one sample, got %s" % (name, want, got)
+def one(samples, metric_name, **want):
+    got = labelled(samples, metric_name, **want)
+    assert len(got) == 1, "%s%s: want one sample, got %s" % (metric_name, want, got)
     return next(iter(got.values()))
 
 

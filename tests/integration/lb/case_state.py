@@ -156,7 +156,45 @@ def case_restart(tmp, binary):
     assert key_of(env.q(NAME)) in (A1, A2, B, C)
 
 
+def case_reload(tmp, binary):
+    """SIGHUP with a new record on the same pool: the member that is down stays down (its
+    target healthy again, rise 10: only the kept state keeps it out), the new name answers."""
+    ips = IPS[:3]
+    servers = lbservers.group(lbservers.HttpTarget, ips)
+    env = LbEnv(tmp, binary)
+
+    def write(records):
+        env.write(checks=[check("web", "http", port=servers[0].port, path="/health", fall=1,
+                                rise=10)],
+                  pools=[pool("rl", [member("x", address=ips[0]), member("y", address=ips[1]),
+                                     member("z", address=ips[2])], check="web")],
+                  records=records, zones=[{"domain": ZONE, "file": env.zone_file(
+                      ZONE, "@ NS ns\nns A 192.0.2.53\n")}])
+    write([record("one.example.com.", "A", "rl", "round-robin")])
+    env.start()
+    servers[2].set(status=503)
+    env.wait_member("rl", "z", "down", lambda m: m.get("state") == "down", 4)
+    servers[2].set(status=200)
+    write([record("one.example.com.", "A", "rl", "round-robin"),
+           record("two.example.com.", "A", "rl", "round-robin")])
+    mark = hftest.log_mark(env.hf)
+    env.hf.kill(signal.SIGHUP)
+    hftest.wait_log_since(env.hf, mark, r"(?i)reload", 10)
+    t0 = time.monotonic()
+    while env.q("two.example.com.").rcode() != dns.rcode.NOERROR or \
+            not rrs(env.q("two.example.com."), "A"):
+        assert time.monotonic() - t0 < 5, "two.example.com not answered after the reload:\n%s" \
+            % env.hf.log_tail(20)
+        time.sleep(0.05)
+    for name in ("one.example.com.", "two.example.com."):
+        got = {a for r in env.many(name, "A", 4, sockets=1) for a in key_of(r).split(",")}
+        assert got == {ips[0], ips[1]}, "%s after the reload: %s, want x and y (z stays " \
+            "down)" % (name, sorted(got))
+    assert env.pool_members("rl")["z"].get("state") == "down"
+
+
 CASES = {
     "overlay": case_overlay,
     "restart": case_restart,
+    "reload": case_reload,
 }

@@ -41,6 +41,8 @@ Cases (--case NAME, repeatable; default: all, each in its own temp dir):
               NODATA for its other types), also after an IXFR that changes the master's A
   restart     a drained and a disabled member and a member down (target healthy again) are
               restored after SIGTERM and after SIGKILL: the first answers equal the last ones
+  reload      SIGHUP adding a record on a pool: a member that is down stays down (target
+              healthy again, rise 10), the new name answers at once without it
 """
 
 import os
