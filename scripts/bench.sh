@@ -625,7 +625,13 @@ elif [ "$lb" = 1 ]; then
     : >"$T/lb_probes.raw"
     if bg_wait env LB_PROBE_BENCH="$probe_bin" LB_PROBES_RESULTS="$T/lb_probes.raw" bash \
          "$HERE/lb_probes.sh" "$lb_targets" "$lb_probe_seconds" >"$T/lb_probes.txt" 2>&1; then
-      while read -r line; do record holdfast lb_probe "$line"; done <"$T/lb_probes.raw"
+      while read -r line; do
+        if [ -n "$line" ]; then record holdfast lb_probe "$line"; fi
+      done <"$T/lb_probes.raw"
+      for t in http https; do
+        grep -q "^type=$t " "$T/lb_probes.raw" \
+          || note lb "the $t probe run failed: $(grep -m1 failed "$T/lb_probes.txt")"
+      done
     else
       note lb "the probe benchmark failed: $(tail -n 5 "$T/lb_probes.txt" | tr '\n' ' ')"
     fi

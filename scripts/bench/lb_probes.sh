@@ -56,9 +56,10 @@ for _ in $(seq 50); do [[ -s $tmp/nginx.pid ]] && break; sleep 0.1; done
 run() { # type -> one key=value line from the bench
   local out
   out=$("$bench" --targets "$targets" --type "$1" --interval-ms "$interval" \
-    --duration "$seconds" --host health.test --ca "$tmp/cert.pem" --max-in-flight "$inflight") || true
+    --duration "$seconds" --host health.test --ca "$tmp/cert.pem" --max-in-flight "$inflight") \
+    || echo "lb_probe_bench --type $1 failed with exit status $?" >&2
   echo "$out" >&2
-  echo "$out" | grep "^type="
+  echo "$out" | grep "^type=" || true # a failed type leaves its line empty, the other stays
 }
 http=$(run http)
 https=$(run https)
