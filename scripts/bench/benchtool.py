@@ -558,13 +558,17 @@ def lb_report(rows, out):
                    f"{p0.get('targets')} targets every {p0.get('interval_ms')} ms, CPU of the "
                    f"checking process")
         table = [["check", "probes", "probes/s", "cpu_us/probe", "user_us", "sys_us",
-                  "latency_ms", "failed"]]
+                  "latency_ms", "failed", "reasons"]]
+        known = {"type", "targets", "interval_ms", "wall_s", "probes", "probes_per_s", "cpu_s",
+                 "cpu_us_per_probe", "user_us_per_probe", "sys_us_per_probe",
+                 "mean_latency_ms", "ok"}
         for kv in probes:
             n = int(kv.get("probes", 0))
+            why = ",".join(f"{k}:{v}" for k, v in kv.items() if k not in known)
             table.append([kv.get("type", "?"), str(n), kv.get("probes_per_s", "-"),
                           kv.get("cpu_us_per_probe", "-"), kv.get("user_us_per_probe", "-"),
                           kv.get("sys_us_per_probe", "-"), kv.get("mean_latency_ms", "-"),
-                          str(n - int(kv.get("ok", 0)))])
+                          str(n - int(kv.get("ok", 0))), why or "-"])
         out.extend(align(table))
         http = [float(kv["cpu_us_per_probe"]) for kv in probes
                 if kv.get("type") == "http" and "cpu_us_per_probe" in kv]
