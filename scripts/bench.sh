@@ -7,6 +7,9 @@
 # The DNSSEC part serves the same zone signed (NSEC3, 0 extra iterations, no salt; signed once with
 # BIND's dnssec-signzone and cached, scripts/bench/dnssec.py) and measures DO-bit queries over UDP
 # after checking that each server's answers carry valid RRSIGs and NSEC3 proofs.
+# --lb adds the traffic management part (issue 11): holdfast's CPU per A query for a managed
+# weighted name vs a static name of the same zone, the health checker's CPU per probe
+# (scripts/bench/lb_probes.sh) and failover times (scripts/bench/lb_failover.py).
 #
 # Layout: the server is pinned to one core with one worker, dnsperf to the other core. Servers
 # take turns in each round (the order rotates), each freshly started, warmed up for 1 s, then
@@ -52,6 +55,18 @@ usage: scripts/bench.sh [options]
   --rrl               also run holdfast with response rate limiting on (server.rrl at a rate
                       no client reaches) in the throughput rounds, as server holdfast-rrl, and
                       print its UDP CPU per query over plain holdfast's (goal <= 1.05x)
+  --lb                also run the traffic management part with holdfast: CPU per A query for a
+                      managed weighted name (pool of 3, weights 20/20/10, no check) vs a static
+                      name of the same zone (--rounds x --duration each, alternating; goal <=
+                      1.1x), CPU per HTTP and HTTPS probe for --lb-targets targets in a network
+                      namespace of its own (needs build/tests/lb_probe_bench and nginx; goal
+                      <= 50 us for HTTP), and the failover time of a checked failover pair
+  --lb-only           only the traffic management part (like --lb --no-big --no-xfr
+                      --no-dnssec, without the unsigned throughput rounds)
+  --lb-targets N      health checker targets (default 5000; 0 skips the probe part)
+  --lb-probe-seconds S
+                      seconds per probe type (default 20)
+  --lb-failover N     failover repeats (default 3; 0 skips it)
   --keep              keep the temp dir (configs, logs, dnsperf output)
   -h, --help          this text
 EOF
@@ -66,6 +81,7 @@ rounds=3 duration=10 names=100000 records=1000000 big=1 keep=0 xfr=1 xfr_rounds=
 servers="knotd,nsd,holdfast" holdfast="$REPO/build/holdfast" results_copy=""
 plain=1 dnssec=1 dnssec_modes="nsec3" sign_cache="${XDG_CACHE_HOME:-$HOME/.cache}/holdfast-bench"
 server_cpu=0 client_cpu=1 udp_load="4,200" tcp_load="32,500" rrl=0
+lb=0 lb_targets=5000 lb_probe_seconds=20 lb_failover=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift ;;
@@ -90,6 +106,11 @@ while [ $# -gt 0 ]; do
     --tcp-load) tcp_load="$2"; shift ;;
     --results) results_copy="$2"; shift ;;
     --rrl) rrl=1 ;;
+    --lb) lb=1 ;;
+    --lb-only) lb=1 plain=0 big=0 xfr=0 dnssec=0 ;;
+    --lb-targets) lb_targets="$2"; shift ;;
+    --lb-probe-seconds) lb_probe_seconds="$2"; shift ;;
+    --lb-failover) lb_failover="$2"; shift ;;
     --keep) keep=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -97,7 +118,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu" "$xfr_rounds"; do
+for n in "$rounds" "$duration" "$names" "$records" "$server_cpu" "$client_cpu" "$xfr_rounds" \
+    "$lb_targets" "$lb_probe_seconds" "$lb_failover"; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: '$n' is not a whole number" >&2; exit 2; }
 done
 modes=()
@@ -321,6 +343,23 @@ conf_holdfast_rrl() {
   sed -i 's/^  workers: 1$/  workers: 1\n  rrl: {rate-limit: 1000000, slip: 2}/' "$1/holdfast.yaml"
 }
 
+# --lb: the throughput zone plus a static name and a managed weighted name (the zone's own A at
+# lbw is replaced by the pool's answer). No check: nothing is probed, every member is up.
+LB_STATIC="static.$ORIGIN" LB_STATIC_ADDR="192.0.2.100" LB_WEIGHTED="lbw.$ORIGIN"
+conf_holdfast_lb() {
+  conf_holdfast "$@"
+  cat >>"$1/holdfast.yaml" <<EOF
+pools:
+  - id: lbw
+    members:
+      - {id: a, address: 192.0.2.1, weight: 20}
+      - {id: b, address: 192.0.2.2, weight: 20}
+      - {id: c, address: 192.0.2.3, weight: 10}
+records:
+  - {name: $LB_WEIGHTED, type: A, pool: lbw, policy: weighted, ttl: 60s}
+EOF
+}
+
 # --- process control -----------------------------------------------------------------------------
 SRV_PID="" SRV_PORT=""
 # start_server NAME DIR ZONEFILE RESULT_KIND: start pinned, time exec -> first correct answer.
@@ -529,6 +568,87 @@ if [ "$big" = 1 ]; then
   done
 fi
 
+# --- traffic management (--lb): weighted vs static name, probe CPU, failover time -------------
+if [ "$lb" = 1 ] && [[ " ${active[*]} " != *" holdfast "* ]]; then
+  note lb "skipped: --lb needs holdfast among the servers"
+elif [ "$lb" = 1 ]; then
+  { cat "$DATA/small.zone"
+    printf '%s 300 IN A %s\n%s 300 IN A 192.0.2.99\n' "$LB_STATIC" "$LB_STATIC_ADDR" "$LB_WEIGHTED"
+  } >"$DATA/lb.zone"
+  echo "$LB_STATIC A" >"$DATA/lb_static.queries"
+  echo "$LB_WEIGHTED A" >"$DATA/lb_weighted.queries"
+  # Rounds: one fresh server each, both names measured back to back, the order alternating, so
+  # drift (other load, frequency) hits both alike. us/q is the server's CPU per query.
+  for ((r = 0; r < rounds; r++)); do
+    kinds=(lb_static lb_weighted)
+    [ $((r % 2)) = 1 ] && kinds=(lb_weighted lb_static)
+    log "lb round $((r + 1))/$rounds: ${kinds[*]}"
+    if ! start_server holdfast-lb "$T/holdfast-lb" "$DATA/lb.zone" ""; then
+      note lb "holdfast failed to serve the zone with a managed name; lb rounds skipped"
+      break
+    fi
+    if [ "$r" = 0 ]; then
+      # A fast wrong answer means nothing: exact 20/20/10 shares over 50 answers (one worker).
+      for chk in "$LB_WEIGHTED 192.0.2.1=20,192.0.2.2=20,192.0.2.3=10" \
+                 "$LB_STATIC $LB_STATIC_ADDR=50"; do
+        if "${TOOL[@]}" lb-check --port "$SRV_PORT" --name "${chk%% *}" --n 50 \
+             --expect "${chk#* }" >"$T/step.out"; then
+          out=$(<"$T/step.out")
+          record holdfast lb_check "$out"
+          log "lb answers: $out"
+          [[ "$out" == *ok=1 ]] || note lb "WARNING: wrong answers for ${chk%% *}: $out"
+        else
+          note lb "WARNING: the answer check for ${chk%% *} could not run"
+        fi
+      done
+    fi
+    for k in "${kinds[@]}"; do
+      perf holdfast-lb udp "$DATA/$k.queries" --duration 1 || true   # warm-up
+      if perf holdfast-lb udp "$DATA/$k.queries" --duration "$duration"; then
+        out=$(<"$T/step.out")
+        n=$LB_STATIC
+        [ "$k" = lb_weighted ] && n=$LB_WEIGHTED
+        record holdfast "$k" "round=$r name=$n $out"
+        log "holdfast $k: $out"
+      else
+        note lb "dnsperf $k failed in round $((r + 1))"
+      fi
+    done
+    stop_server
+  done
+  # Probe CPU: 5,000 targets on 127.0.x.y and one nginx, in a network namespace of its own.
+  probe_bin="$(dirname "$holdfast")/tests/lb_probe_bench"
+  if [ "$lb_targets" -gt 0 ] && { [ ! -x "$probe_bin" ] || ! command -v nginx >/dev/null; }; then
+    note lb "probe part skipped: needs $probe_bin (target lb_probe_bench) and nginx"
+  elif [ "$lb_targets" -gt 0 ]; then
+    log "lb probes: $lb_targets targets, ${lb_probe_seconds}s per type (http, https)"
+    : >"$T/lb_probes.raw"
+    if bg_wait env LB_PROBE_BENCH="$probe_bin" LB_PROBES_RESULTS="$T/lb_probes.raw" bash \
+         "$HERE/lb_probes.sh" "$lb_targets" "$lb_probe_seconds" >"$T/lb_probes.txt" 2>&1; then
+      while read -r line; do
+        if [ -n "$line" ]; then record holdfast lb_probe "$line"; fi
+      done <"$T/lb_probes.raw"
+      for t in http https; do
+        grep -q "^type=$t " "$T/lb_probes.raw" \
+          || note lb "the $t probe run failed: $(grep -m1 failed "$T/lb_probes.txt")"
+      done
+    else
+      note lb "the probe benchmark failed: $(tail -n 5 "$T/lb_probes.txt" | tr '\n' ' ')"
+    fi
+  fi
+  if [ "$lb_failover" -gt 0 ]; then
+    log "lb failover: $lb_failover repeats (about 10 s each)"
+    if bg_wait "$PY" "$HERE/lb_failover.py" --holdfast "$holdfast" --repeats "$lb_failover" \
+         --cpu "$server_cpu" >"$T/step.out"; then
+      out=$(<"$T/step.out")
+      record holdfast lb_failover "$out"
+      log "lb failover: $out"
+    else
+      note lb "the failover measurement failed (see above)"
+    fi
+  fi
+fi
+
 report_servers=$(IFS=,; echo "${active[*]}")
 
 # --- zone transfers: each server as a secondary of one knotd master -----------------------------
@@ -555,7 +675,7 @@ fi
 [ -z "$results_copy" ] || cp "$RESULTS" "$results_copy"
 log "done in ${SECONDS}s"
 reported=0
-if [ "$rounds" -gt 0 ] || [ "$big" = 1 ]; then
+if [ "$rounds" -gt 0 ] || [ "$big" = 1 ] || [ "$lb" = 1 ]; then
   "${TOOL[@]}" report --results "$RESULTS" --servers "$report_servers" --header "$header"
   reported=1
 fi

@@ -259,6 +259,27 @@ def cmd_perf(args):
     return 0
 
 
+def cmd_lb_check(args):
+    """Ask one name N times (A, UDP) and count each address answered: a managed weighted name
+    must give each member exactly its share (one worker, so one selector), a static name its
+    one address every time. A fast wrong answer means nothing, so this runs before timing."""
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+    want = dict((a, int(n)) for a, n in (x.split("=") for x in args.expect.split(",")))
+    got = {}
+    for _ in range(args.n):
+        r = dns.query.udp(dns.message.make_query(args.name, dns.rdatatype.A), args.server,
+                          port=args.port, timeout=2)
+        addrs = sorted(x.address for rrs in r.answer if rrs.rdtype == dns.rdatatype.A
+                       for x in rrs)
+        key = "+".join(addrs) or "none"
+        got[key] = got.get(key, 0) + 1
+    shares = ",".join(f"{a}:{n}" for a, n in sorted(got.items()))
+    print(f"name={args.name} answers={args.n} shares={shares} ok={int(got == want)}")
+    return 0
+
+
 def cmd_mem(args):
     """RSS of the largest process and PSS summed over the tree (PSS shares what is shared)."""
     rss_max = pss_sum = rss_sum = 0
@@ -495,6 +516,86 @@ def dnssec_report(rows, servers, mode, out):
         out.append(f"{s:<9} {codes}{flag}")
 
 
+def lb_report(rows, out):
+    """--lb: server CPU per A query for a static name and a managed weighted name of the same
+    zone on the same holdfast (rounds alternate), the health checker's CPU per probe, and the
+    failover times."""
+    names = {k: first_of(rows, "holdfast", k, "name") for k in ("lb_static", "lb_weighted")}
+    if any(k in ("lb_static", "lb_weighted") for _, k, _ in rows):
+        out.append("# traffic management: one holdfast, one worker, A queries for one name per"
+                   " run, rounds alternating static/weighted")
+        table = [["name", "kind", "qps", "us/q", "softirq_us/q", "us/q by round"]]
+        for k in ("lb_static", "lb_weighted"):
+            per = [kv["us_per_q"] for s, kk, kv in rows if kk == k and "us_per_q" in kv]
+            table.append([names[k] or "-", k[3:],
+                          fmt(median_of(rows, "holdfast", k, "qps"), ".0f"),
+                          fmt(median_of(rows, "holdfast", k, "us_per_q"), ".3f"),
+                          fmt(median_of(rows, "holdfast", k, "softirq_us_per_q"), ".3f"),
+                          "/".join(per) or "-"])
+        out.extend(align(table))
+        st = median_of(rows, "holdfast", "lb_static", "us_per_q")
+        we = median_of(rows, "holdfast", "lb_weighted", "us_per_q")
+        if st and we:
+            by = {}
+            for _, k, kv in rows:
+                if k in ("lb_static", "lb_weighted") and "us_per_q" in kv:
+                    by.setdefault(kv.get("round"), {})[k] = float(kv["us_per_q"])
+            ratios = [v["lb_weighted"] / v["lb_static"] for v in by.values()
+                      if "lb_static" in v and "lb_weighted" in v and v["lb_static"] > 0]
+            verdict = "met" if we / st <= 1.1 else "NOT met"
+            out.append(f"# holdfast lb: weighted/static us/q = {we / st:.3f}x (medians; by round "
+                       f"{'/'.join(f'{x:.3f}' for x in ratios)}); goal <= 1.1x: {verdict}")
+        for _, k, kv in rows:
+            if k == "lb_check":
+                out.append(f"# answer check: {kv.get('name')} x{kv.get('answers')}: "
+                           f"{kv.get('shares')} ({'ok' if kv.get('ok') == '1' else 'WRONG'})")
+    probes = [kv for _, k, kv in rows if k == "lb_probe"]
+    if probes:
+        if len(out) > 1:
+            out.append("")
+        p0 = probes[0]
+        out.append(f"# health checker (lb_probe_bench, own network namespace, one nginx): "
+                   f"{p0.get('targets')} targets every {p0.get('interval_ms')} ms, CPU of the "
+                   f"checking process")
+        table = [["check", "probes", "probes/s", "cpu_us/probe", "user_us", "sys_us",
+                  "latency_ms", "failed", "reasons"]]
+        known = {"type", "targets", "interval_ms", "wall_s", "probes", "probes_per_s", "cpu_s",
+                 "cpu_us_per_probe", "user_us_per_probe", "sys_us_per_probe",
+                 "mean_latency_ms", "ok"}
+        for kv in probes:
+            n = int(kv.get("probes", 0))
+            why = ",".join(f"{k}:{v}" for k, v in kv.items() if k not in known)
+            table.append([kv.get("type", "?"), str(n), kv.get("probes_per_s", "-"),
+                          kv.get("cpu_us_per_probe", "-"), kv.get("user_us_per_probe", "-"),
+                          kv.get("sys_us_per_probe", "-"), kv.get("mean_latency_ms", "-"),
+                          str(n - int(kv.get("ok", 0))), why or "-"])
+        out.extend(align(table))
+        http = [float(kv["cpu_us_per_probe"]) for kv in probes
+                if kv.get("type") == "http" and "cpu_us_per_probe" in kv]
+        if http:
+            verdict = "met" if http[0] <= 50 else "NOT met"
+            out.append(f"# holdfast lb: HTTP probe CPU {http[0]:.1f} us/probe; goal <= 50 us: "
+                       f"{verdict}")
+    for _, k, kv in rows:
+        if k != "lb_failover":
+            continue
+        if len(out) > 1:
+            out.append("")
+        out.append(f"# failover (policy failover, http check interval {kv.get('interval_s')} s, "
+                   f"timeout {kv.get('timeout_s')} s, fall {kv.get('fall')}, rise "
+                   f"{kv.get('rise')}; DNS polled every {kv.get('poll_s')} s)")
+        table = [["event", "seconds (each repeat)", "median", "max", "bound_s", "within"]]
+        for ev, key, bound in (("503 -> backup answered", "down_s", "bound_down_s"),
+                               ("200 -> primary answered", "up_s", "bound_up_s")):
+            vals = [float(x) for x in kv.get(key, "-").split(",") if x not in ("-", "")]
+            b = float(kv.get(bound, "nan"))
+            table.append([ev, kv.get(key, "-"),
+                          fmt(statistics.median(vals) if vals else None, ".2f"),
+                          fmt(max(vals) if vals else None, ".2f"), f"{b:g}",
+                          ("yes" if max(vals) <= b else "NO") if vals else "-"])
+        out.extend(align(table))
+
+
 def cmd_report(args):
     rows = load_results(args.results)
     servers = [s for s in args.servers.split(",") if s]
@@ -506,6 +607,10 @@ def cmd_report(args):
             if len(out) > 1:
                 out.append("")
             dnssec_report(rows, servers, mode, out)
+    if any(k.startswith("lb_") for _, k, _ in rows):
+        if len(out) > 1:
+            out.append("")
+        lb_report(rows, out)
     with open(args.results) as f:
         for line in f:
             if "\tnote\t" in line:
@@ -565,6 +670,14 @@ def main():
     p.add_argument("--server-cpu", default="0")
     p.add_argument("--log")
     p.set_defaults(fn=cmd_perf)
+
+    p = sub.add_parser("lb-check")
+    p.add_argument("--server", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--n", type=int, default=50, help="queries")
+    p.add_argument("--expect", required=True, help="ADDR=COUNT,... (exact counts)")
+    p.set_defaults(fn=cmd_lb_check)
 
     p = sub.add_parser("mem")
     p.add_argument("--pid", type=int, required=True)

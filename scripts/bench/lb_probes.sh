@@ -5,6 +5,7 @@
 # namespace of its own (nothing leaves the machine). Needs build/tests/lb_probe_bench
 # (`/work/wt/build.sh release lb_probe_bench` or `cmake --build build --target lb_probe_bench`).
 # Usage: scripts/bench/lb_probes.sh [targets] [seconds] [interval_ms] [max_in_flight]
+# LB_PROBES_RESULTS=FILE appends the bench's raw key=value lines there (scripts/bench.sh --lb).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,12 +56,14 @@ for _ in $(seq 50); do [[ -s $tmp/nginx.pid ]] && break; sleep 0.1; done
 run() { # type -> one key=value line from the bench
   local out
   out=$("$bench" --targets "$targets" --type "$1" --interval-ms "$interval" \
-    --duration "$seconds" --host health.test --ca "$tmp/cert.pem" --max-in-flight "$inflight") || true
+    --duration "$seconds" --host health.test --ca "$tmp/cert.pem" --max-in-flight "$inflight") \
+    || echo "lb_probe_bench --type $1 failed with exit status $?" >&2
   echo "$out" >&2
-  echo "$out" | grep "^type="
+  echo "$out" | grep "^type=" || true # a failed type leaves its line empty, the other stays
 }
 http=$(run http)
 https=$(run https)
+[[ -z ${LB_PROBES_RESULTS:-} ]] || printf '%s\n%s\n' "$http" "$https" >>"$LB_PROBES_RESULTS"
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 printf '\nhealth checker: %s targets, interval %s ms, %s s each (CPU of the bench process)\n' \
