@@ -518,8 +518,8 @@ void ZoneController::finish_transfer(bool ixfr, const ExchangeEnd &end,
   }
   if (job->sink && job->sink->vanity_skipped()) {
     zone_log(spdlog::level::warn, name_,
-             "zone is DNSSEC-signed or has a ZONEMD record: its vanity nameserver set and "
-             "managed names are not applied (substituted records would fail validation or the "
+             "zone is DNSSEC-signed or has a ZONEMD record: the vanity nameserver set is not "
+             "applied, nor are managed names (substituted records would fail validation or the "
              "digest); the zone's own records are served, publish the set's NS and addresses on "
              "the master");
   }
