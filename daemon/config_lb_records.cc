@@ -11,22 +11,10 @@
 
 #include "common/dname.h"
 #include "daemon/config_util.h"
+#include "lb/view.h"
 
 namespace holdfast::daemon::config_detail {
 namespace {
-
-const char *type_name(uint16_t type) {
-  switch (type) {
-  case KNOT_RRTYPE_A:
-    return "A";
-  case KNOT_RRTYPE_AAAA:
-    return "AAAA";
-  case KNOT_RRTYPE_CNAME:
-    return "CNAME";
-  default:
-    return "SRV";
-  }
-}
 
 // Whether a member can be in an answer of `type` (LB_PLAN.md "Eligible members").
 bool eligible(const lb::MemberSpec &m, uint16_t type) {
@@ -65,7 +53,7 @@ void check_pool_ref(const YAML::Node &n, const std::string &key, const lb::LbCon
   } else if (type != 0 && std::none_of(p->members.begin(), p->members.end(),
                                        [&](const auto &m) { return eligible(m, type); })) {
     errs.add(n, key,
-             "pool '" + p->id + "' has no member that can answer " + type_name(type) +
+             "pool '" + p->id + "' has no member that can answer " + lb::type_label(type) +
                  " (one with " + eligible_text(type) + ")");
   } else if (key == "records[].pool" &&
              (type == KNOT_RRTYPE_A || type == KNOT_RRTYPE_AAAA) &&
@@ -234,10 +222,10 @@ void check_conflicts(const YAML::Node &item, const lb::LbConfig &lb, const lb::R
     if (o.name != r.name) {
       continue;
     }
-    std::string other = std::string(type_name(o.type)) + " at line " + std::to_string(o.line);
+    std::string other = std::string(lb::type_label(o.type)) + " at line " + std::to_string(o.line);
     if (o.type == r.type) {
       errs.add(item["name"], "records[].name",
-               r.name_text + " " + type_name(r.type) + " is already managed (line " +
+               r.name_text + " " + lb::type_label(r.type) + " is already managed (line " +
                    std::to_string(o.line) + ")");
     } else if (o.type == KNOT_RRTYPE_CNAME || r.type == KNOT_RRTYPE_CNAME) {
       errs.add(item["type"], "records[].type",

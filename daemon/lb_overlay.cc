@@ -2,46 +2,10 @@
 // Managed-name placeholders per zone (see lb_overlay.h).
 #include "daemon/lb_overlay.h"
 
-#include <netinet/in.h>
-
 #include "common/knot.h"
 
 namespace holdfast::daemon {
 namespace {
-
-// The address of `m` as A (4 octets) or AAAA (16) rdata, if it has one of that family.
-bool address_rdata(const lb::MemberSpec &m, uint16_t type, std::vector<uint8_t> &out) {
-  if (!m.address) {
-    return false;
-  }
-  const auto *sa = reinterpret_cast<const sockaddr *>(&m.address->addr);
-  if (type == KNOT_RRTYPE_A && sa->sa_family == AF_INET) {
-    const auto &a = reinterpret_cast<const sockaddr_in *>(sa)->sin_addr;
-    const auto *p = reinterpret_cast<const uint8_t *>(&a);
-    out.assign(p, p + 4);
-    return true;
-  }
-  if (type == KNOT_RRTYPE_AAAA && sa->sa_family == AF_INET6) {
-    const auto &a = reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr;
-    const auto *p = reinterpret_cast<const uint8_t *>(&a);
-    out.assign(p, p + 16);
-    return true;
-  }
-  return false;
-}
-
-std::vector<uint8_t> srv_rdata(const lb::MemberSpec &m) {
-  std::vector<uint8_t> rd;
-  auto put16 = [&rd](unsigned v) {
-    rd.push_back(static_cast<uint8_t>(v >> 8));
-    rd.push_back(static_cast<uint8_t>(v));
-  };
-  put16(m.tier);
-  put16(m.weight > 65535 ? 65535 : m.weight);
-  put16(m.port);
-  rd.insert(rd.end(), m.target.begin(), m.target.end());
-  return rd;
-}
 
 // One record's placeholder RRset; false when no member can answer it.
 bool placeholder(const lb::RecordSpec &r, const lb::PoolSpec &pool, store::OverlayRRset &out) {
@@ -51,11 +15,13 @@ bool placeholder(const lb::RecordSpec &r, const lb::PoolSpec &pool, store::Overl
   const lb::MemberSpec *cname = nullptr;
   for (const auto &m : pool.members) {
     std::vector<uint8_t> rd;
-    if (r.type == KNOT_RRTYPE_SRV && !m.target.empty()) {
-      out.rdata.push_back(srv_rdata(m));
-    } else if (address_rdata(m, r.type, rd)) {
+    bool alias = false;
+    if (!lb::member_rdata(m, r.type, rd, alias)) {
+      continue;
+    }
+    if (!alias) {
       out.rdata.push_back(std::move(rd));
-    } else if (!m.cname.empty() && cname == nullptr) {
+    } else if (cname == nullptr) {
       cname = &m;
     }
   }

@@ -97,6 +97,11 @@ struct LbConfig {
   const PoolSpec *pool(const std::string &id) const;
 };
 
+// The member's rdata in a record of `type` (A, AAAA, CNAME, SRV); false when the member is not
+// eligible for it (A: an IPv4 address or a cname; AAAA: IPv6 or cname; CNAME: cname; SRV:
+// target). `cname` says the rdata is the member's alias target.
+bool member_rdata(const MemberSpec &m, uint16_t type, std::vector<uint8_t> &out, bool &cname);
+
 // Text of everything that defines a check's probes: a reload keeps the health state of
 // (check, address) pairs whose check is unchanged.
 std::string fingerprint(const CheckSpec &c);
